@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { learnabilityReward, proposerReward, solverReward } from './rewards';
+
+describe('learnabilityReward', () => {
+  it('is zero for tasks never or always solved', () => {
+    expect(learnabilityReward(0, 4)).toBe(0);
+    expect(learnabilityReward(4, 4)).toBe(0);
+    expect(learnabilityReward(0, 8)).toBe(0);
+    expect(learnabilityReward(8, 8)).toBe(0);
+  });
+  it('is one minus the solve rate in between', () => {
+    expect(learnabilityReward(1, 4)).toBeCloseTo(0.75);
+    expect(learnabilityReward(3, 4)).toBeCloseTo(0.25);
+    expect(learnabilityReward(1, 8)).toBeCloseTo(7 / 8);
+    expect(learnabilityReward(7, 8)).toBeCloseTo(1 / 8);
+  });
+  it('refuses impossible counts', () => {
+    expect(() => learnabilityReward(5, 4)).toThrow(RangeError);
+    expect(() => learnabilityReward(-1, 4)).toThrow(RangeError);
+    expect(() => learnabilityReward(0, 0)).toThrow(RangeError);
+  });
+});
+
+describe('composite rewards', () => {
+  it('scores the solver in {−1, −0.5, 1}', () => {
+    expect(solverReward('correct')).toBe(1);
+    expect(solverReward('wrong')).toBe(-0.5);
+    expect(solverReward('malformed')).toBe(-1);
+  });
+  it('gives −1 to malformed and invalid proposals', () => {
+    expect(proposerReward({ kind: 'malformed' })).toBe(-1);
+    expect(proposerReward({ kind: 'invalid' })).toBe(-1);
+  });
+  it('gives a valid proposal its learnability, 0 at the extremes by default (paper)', () => {
+    expect(proposerReward({ kind: 'valid', solved: 2, rollouts: 4 })).toBeCloseTo(0.5);
+    expect(proposerReward({ kind: 'valid', solved: 0, rollouts: 4 })).toBe(0);
+    expect(proposerReward({ kind: 'valid', solved: 4, rollouts: 4 })).toBe(0);
+  });
+  it('gives −0.5 at the extremes with the reference code option', () => {
+    expect(proposerReward({ kind: 'valid', solved: 0, rollouts: 4 }, 'reference')).toBe(-0.5);
+    expect(proposerReward({ kind: 'valid', solved: 4, rollouts: 4 }, 'reference')).toBe(-0.5);
+    expect(proposerReward({ kind: 'valid', solved: 1, rollouts: 4 }, 'reference')).toBeCloseTo(0.75);
+  });
+});
