@@ -107,7 +107,7 @@ export const CONFIG_SPECS: { [K in ConfigKey]: SpecFor<K> } = {
     help: 'PPO ratio clip (paper: 0.2). With one epoch per batch the ratio is 1, so this matters only for stale samples.' },
   entropyCoef: { key: 'entropyCoef', group: 'optimiser', kind: 'float', default: 0.001, min: 0, max: 0.1, scale: 'linear', takesEffect: 'next-step', label: 'Entropy bonus',
     help: 'Weight of the entropy bonus in the policy loss (paper: 0.001).' },
-  weightDecay: { key: 'weightDecay', group: 'optimiser', kind: 'float', default: 0.01, min: 0, max: 0.5, scale: 'linear', takesEffect: 'next-step', label: 'Weight decay',
+  weightDecay: { key: 'weightDecay', group: 'optimiser', kind: 'float', default: 0.01, min: 0, max: 0.5, scale: 'linear', takesEffect: 'reset', label: 'Weight decay',
     help: 'AdamW decoupled weight decay.' },
   gradClip: { key: 'gradClip', group: 'optimiser', kind: 'float', default: 1, min: 0.01, max: 10, scale: 'log', takesEffect: 'next-step', label: 'Gradient clip',
     help: 'Global gradient-norm clip (paper: 1.0).' },

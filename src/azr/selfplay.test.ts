@@ -1,0 +1,125 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createNodeExecutor } from '../sandbox/node';
+import { presetConfig, type AzrConfig } from './config';
+import type { Generation, GenerationRequest, Policy, PolicyTrajectory, UpdateStats } from './policy';
+import { SelfPlay } from './selfplay';
+
+/**
+ * A test double for the model: answers each request with a scripted text, so the loop's bookkeeping
+ * (validation, rewards, buffers, advantages) can be checked against known outcomes with the real executor.
+ */
+class ScriptedPolicy implements Policy {
+  readonly contextLength = 4096;
+  updates: PolicyTrajectory[][] = [];
+  constructor(private readonly script: (r: GenerationRequest, i: number) => string) {}
+  encode(text: string): number[] { return Array.from(text, (c) => c.charCodeAt(0)); }
+  async generate(requests: readonly GenerationRequest[]): Promise<Generation[]> {
+    return requests.map((r, i) => {
+      const text = this.script(r, i);
+      const ids = this.encode(text);
+      return { text, promptIds: this.encode(r.prompt), responseIds: ids, logProbs: ids.map(() => -1) };
+    });
+  }
+  async update(trajectories: readonly PolicyTrajectory[]): Promise<UpdateStats> {
+    this.updates.push([...trajectories]);
+    return { loss: 0, entropy: 0, gradNorm: 0, clipFraction: 0, tokens: 0 };
+  }
+}
+
+const executor = createNodeExecutor();
+afterAll(() => executor.dispose());
+
+const DOUBLE = 'function f(a) {\n  return a * 2;\n}';
+const config = (over: Partial<AzrConfig> = {}): AzrConfig => ({ ...presetConfig('tiny'), batchSize: 2, rollouts: 2, seedFactor: 1, inductionInputs: 2, ...over });
+
+describe('SelfPlay', () => {
+  it('gives −1 to a proposal the executor rejects, keeps it out of the buffer, and counts its reason', async () => {
+    let proposals = 0;
+    const policy = new ScriptedPolicy((r) => {
+      if (r.kind === 'triplet') {
+        proposals++;
+        // Seeding: one valid program. Then one valid and one infinite loop per batch.
+        return proposals % 2 === 1 ? `${DOUBLE}<input>${proposals}<eos>` : 'function f(a) {\n  while (true) {}\n}<input>1<eos>';
+      }
+      if (r.kind === 'induction') return '1<sep>2<message>doubles<eos>';
+      if (r.kind === 'value') return '2<eos>';
+      if (r.kind === 'args') return '1<eos>';
+      return `${DOUBLE}<eos>`;
+    });
+    const run = new SelfPlay(policy, executor, config({ abduction: false }));
+    const record = await run.runStep();
+    const deduction = record.proposals.filter((p) => p.type === 'deduction');
+    const looping = deduction.find((p) => p.text.includes('while'));
+    expect(looping?.verdict).toBe('timeout');
+    expect(looping?.reward).toBe(-1);
+    expect(looping?.taskId).toBeUndefined();
+    expect(record.metrics.invalid.timeout).toBeGreaterThanOrEqual(1);
+    for (const t of run.buffers.deduction.all()) expect(t.task.program).not.toContain('while');
+    expect(record.metrics.groups['propose.deduction'].rewardMin).toBe(-1);
+  });
+
+  it('scores malformed responses −1, wrong answers −0.5 and right ones 1', async () => {
+    const policy = new ScriptedPolicy((r, i) => {
+      if (r.kind === 'triplet') return `${DOUBLE}<input>${i + 3}<eos>`;
+      if (r.kind === 'induction') return '1<sep>2<message>doubles<eos>';
+      if (r.kind === 'value') return i % 3 === 0 ? '"nope"<eos>' : i % 3 === 1 ? '1) || (1<eos>' : 'no end token';
+      if (r.kind === 'args') return '5<eos>';
+      return `${DOUBLE}<eos>`;
+    });
+    const run = new SelfPlay(policy, executor, config({ abduction: false, induction: false }));
+    const record = await run.runStep();
+    const rewards = new Set(record.solves.map((s) => s.reward));
+    for (const r of rewards) expect([-1, -0.5, 1]).toContain(r);
+    expect(record.solves.some((s) => s.outcome === 'malformed' && s.reward === -1)).toBe(true);
+    expect(record.solves.some((s) => s.outcome === 'wrong' && s.reward === -0.5)).toBe(true);
+  });
+
+  it('rewards learnability: a task solved by some rollouts but not all earns 1 − s', async () => {
+    let value = 0;
+    // Every deduction answer alternates right/wrong, so each proposal's two rollouts split 1/2.
+    const policy = new ScriptedPolicy((r) => {
+      if (r.kind === 'triplet') return `function f(a) {\n  return 7;\n}<input>1<eos>`;
+      if (r.kind === 'value') return (value++ % 2 === 0 ? '7' : '8') + '<eos>';
+      return '1<eos>';
+    });
+    const run = new SelfPlay(policy, executor, config({ abduction: false, induction: false, dropDuplicates: false }));
+    const record = await run.runStep();
+    const valid = record.proposals.filter((p) => p.verdict === 'valid');
+    expect(valid.length).toBe(2);
+    for (const p of valid) {
+      expect(p.solved).toBe(1);
+      expect(p.reward).toBeCloseTo(0.5);
+    }
+    expect(record.metrics.groups['propose.deduction'].accuracy).toBeCloseTo(0.5);
+  });
+
+  it('seeds the buffers from the identity triplet before the first update and builds induction tasks', async () => {
+    let n = 0;
+    const policy = new ScriptedPolicy((r) => {
+      if (r.kind === 'triplet') return `function f(a) {\n  return a + ${n++};\n}<input>1<eos>`;
+      if (r.kind === 'induction') return '1<sep>2<message>adds<eos>';
+      return '1<eos>';
+    });
+    const progress: number[] = [];
+    const run = new SelfPlay(policy, executor, config({ batchSize: 2, seedFactor: 2 }), { onSeedingProgress: (p) => progress.push(p.valid) });
+    await run.seed();
+    expect(run.buffers.deduction.all()[0].source).toBe('seed');
+    expect(run.buffers.deduction.size).toBe(4);
+    expect(run.buffers.abduction.size).toBe(4);
+    expect(run.buffers.induction.size).toBe(4);
+    const ind = run.buffers.induction.all()[0].task;
+    expect(ind.pairs).toHaveLength(2);
+    expect(ind.shown).toBe(1);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(policy.updates).toHaveLength(0);
+  });
+
+  it('leaves the proposer out of the update when it is frozen (solver-only ablation)', async () => {
+    const policy = new ScriptedPolicy((r) => (r.kind === 'triplet' ? `${DOUBLE}<input>2<eos>` : r.kind === 'value' ? '4<eos>' : '2<eos>'));
+    const run = new SelfPlay(policy, executor, config({ solverOnly: true, abduction: false, induction: false }));
+    const record = await run.runStep();
+    expect(policy.updates).toHaveLength(1);
+    expect(policy.updates[0]).toHaveLength(record.solves.length);
+    expect(record.metrics.trainedTrajectories).toBe(record.solves.length);
+  });
+});

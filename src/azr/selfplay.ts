@@ -1,0 +1,417 @@
+// One Absolute Zero self-play step, top to bottom (AZR.md "One training step"), in the spirit of
+// CleanRL: propose → validate → solve → check → rewards → TRR++ advantages → one update → metrics.
+// Pure TypeScript: the model sits behind `Policy`, QuickJS behind `Executor`; runs in Node and in the
+// trainer worker unchanged.
+
+import type { Executor, VerdictReason } from '../sandbox/types';
+import { checkAnswers, validateProposals, type CheckRequest, type CheckResult } from '../sandbox/check';
+import { taskRelativeAdvantages, type RewardedTrajectory } from './advantages';
+import {
+  bufferSizes, createBuffers, IDENTITY_SEED, splitInductionPairs, type BufferedTask, type Buffers,
+  type InductionTask, type TaskBuffer, type Triplet,
+} from './buffers';
+import { enabledTaskTypes, GROUP_KEYS, TASK_TYPES, type AzrConfig, type GroupKey, type TaskType } from './config';
+import {
+  emptyGroupMetrics, jsonType, mean, std, type GroupMetrics, type PhaseName, type StepMetrics,
+} from './metrics';
+import type { Generation, GenerationRequest, Policy } from './policy';
+import { functionArity, programComplexity } from './program';
+import {
+  parseAnswer, parseInductionProposal, parseTripletProposal, proposeInductionPrompt, proposeTripletPrompt,
+  solvePrompt, RESPONSE_KIND,
+} from './prompts';
+import { proposerReward, solverReward, type SolveOutcome } from './rewards';
+import { createRng, type Rng } from './rng';
+
+/** What one step did, task by task, for the live feed and the inspector. */
+export interface ProposalSample {
+  type: TaskType;
+  text: string;
+  /** `valid`, `malformed`, or the executor's reason. */
+  verdict: 'valid' | 'malformed' | VerdictReason;
+  message?: string;
+  taskId?: number;
+  output?: string;
+  solved?: number;
+  rollouts?: number;
+  reward: number;
+  advantage: number;
+}
+export interface SolveSample {
+  type: TaskType;
+  taskId: number;
+  answer: string;
+  outcome: SolveOutcome;
+  reason?: string;
+  reward: number;
+  advantage: number;
+}
+export interface StepRecord { metrics: StepMetrics; proposals: ProposalSample[]; solves: SolveSample[] }
+
+export interface SeedingProgress { valid: number; target: number; induction: number; inductionTarget: number; attempts: number }
+
+export interface SelfPlayOptions {
+  /** Called with the seeding phase's progress, so the first seconds are never blank. */
+  onSeedingProgress?: (p: SeedingProgress) => void;
+}
+
+interface ProposedTask {
+  type: TaskType;
+  /** Induction only: the buffered program the inputs are written for. */
+  program?: string;
+  generation: Generation;
+  verdict: ProposalSample['verdict'];
+  message?: string;
+  task?: Triplet | InductionTask;
+  entry?: BufferedTask;
+  solved: number;
+  reward: number;
+  advantage: number;
+}
+
+interface SolveAttempt {
+  type: TaskType;
+  entry: BufferedTask;
+  generation: Generation;
+  outcome: SolveOutcome;
+  reason?: string;
+  reward: number;
+  advantage: number;
+}
+
+const LEARNABILITY_TEMPERATURE = 1;
+
+export class SelfPlay {
+  readonly buffers: Buffers = createBuffers();
+  step = 0;
+  seeded = false;
+  private rng: Rng;
+
+  constructor(
+    private readonly policy: Policy,
+    private readonly executor: Executor,
+    public config: AzrConfig,
+    private readonly options: SelfPlayOptions = {},
+  ) {
+    this.rng = createRng(config.seed);
+  }
+
+  private nextSeed(): number { return this.rng.int(2 ** 31); }
+
+  private buffer(type: TaskType): TaskBuffer<TaskType> { return this.buffers[type] as unknown as TaskBuffer<TaskType>; }
+
+  /** `program` is the program an argument list is written for (abduction answers, induction inputs). */
+  private requestFor(type: TaskType, role: 'propose' | 'solve', prompt: string, program?: string): GenerationRequest {
+    const c = this.config;
+    const kind = RESPONSE_KIND[role][type];
+    const maxTokens = kind === 'value' || kind === 'args' ? c.maxAnswerTokens
+      : kind === 'induction' ? c.inductionInputs * c.maxAnswerTokens : c.maxProgramTokens;
+    const arity = program !== undefined && (kind === 'args' || kind === 'induction') ? functionArity(program) : undefined;
+    return { prompt, kind, maxTokens, inductionInputs: c.inductionInputs, arity };
+  }
+
+  private proposeRequest(type: TaskType): GenerationRequest {
+    const c = this.config;
+    if (type === 'induction') {
+      const pool = [...this.buffers.deduction.all(), ...this.buffers.abduction.all()];
+      const program = pool[this.rng.int(pool.length)].task.program;
+      return this.requestFor(type, 'propose', proposeInductionPrompt(program), program);
+    }
+    const refs = this.buffer(type).references(c.references, this.rng).map((r) => r.task as Triplet);
+    const budget = this.policy.contextLength - c.maxProgramTokens;
+    const { text } = proposeTripletPrompt(type, refs, (s) => this.policy.encode(s), budget);
+    return this.requestFor(type, 'propose', text);
+  }
+
+  /** Runs parsed proposals through the executor; returns per proposal a verdict and, if valid, the task. */
+  private async validate(proposals: ProposedTask[]): Promise<void> {
+    const runs: { program: string; input: string }[] = [];
+    const owners: { p: ProposedTask; inputs?: string[]; message?: string }[] = [];
+    for (const p of proposals) {
+      if (p.type === 'induction') {
+        const parsed = parseInductionProposal(p.generation.text, this.config.inductionInputs);
+        if (!parsed.ok) { p.verdict = 'malformed'; p.message = parsed.reason; continue; }
+        const program = p.program ?? '';
+        owners.push({ p, inputs: parsed.value.inputs, message: parsed.value.message });
+        for (const input of parsed.value.inputs) runs.push({ program, input });
+      } else {
+        const parsed = parseTripletProposal(p.generation.text);
+        if (!parsed.ok) { p.verdict = 'malformed'; p.message = parsed.reason; continue; }
+        owners.push({ p });
+        runs.push(parsed.value);
+      }
+    }
+    const verdicts = await validateProposals(this.executor, runs);
+    let k = 0;
+    for (const o of owners) {
+      const n = o.inputs ? o.inputs.length : 1;
+      const mine = verdicts.slice(k, k + n);
+      const mineRuns = runs.slice(k, k + n);
+      k += n;
+      const bad = mine.find((v) => !v.ok);
+      if (bad && !bad.ok) { o.p.verdict = bad.reason; o.p.message = bad.message; continue; }
+      const outputs = mine.map((v) => (v.ok ? v.output : ''));
+      o.p.verdict = 'valid';
+      if (o.inputs) {
+        const pairs = o.inputs.map((input, i) => ({ input, output: outputs[i] }));
+        o.p.task = { program: mineRuns[0].program, pairs, shown: splitInductionPairs(pairs).shown.length, message: o.message ?? '' };
+      } else {
+        o.p.task = { program: mineRuns[0].program, input: mineRuns[0].input, output: outputs[0] };
+      }
+    }
+  }
+
+  private checkRequest(type: TaskType, task: Triplet | InductionTask, answerText: string): CheckRequest {
+    if (type === 'deduction') { const t = task as Triplet; return { type, program: t.program, input: t.input, answer: answerText }; }
+    if (type === 'abduction') { const t = task as Triplet; return { type, program: t.program, output: t.output, answer: answerText }; }
+    const t = task as InductionTask;
+    return { type, pairs: splitInductionPairs(t.pairs).heldOut, answer: answerText };
+  }
+
+  /** Checks solver responses: a response that does not parse is malformed, else the executor judges it. */
+  private async check(items: { type: TaskType; task: Triplet | InductionTask; generation: Generation }[]): Promise<{ outcome: SolveOutcome; reason?: string }[]> {
+    const results: { outcome: SolveOutcome; reason?: string }[] = items.map(() => ({ outcome: 'malformed' }));
+    const requests: CheckRequest[] = [];
+    const index: number[] = [];
+    items.forEach((it, i) => {
+      const answer = parseAnswer(it.generation.text);
+      if (!answer.ok) { results[i].reason = answer.reason; return; }
+      requests.push(this.checkRequest(it.type, it.task, answer.value));
+      index.push(i);
+    });
+    const checked: CheckResult[] = await checkAnswers(this.executor, requests);
+    checked.forEach((r, j) => {
+      const i = index[j];
+      if (r.correct) results[i] = { outcome: 'correct' };
+      else if (r.reason === 'answer-syntax' || r.reason === 'syntax' || r.reason === 'forbidden') results[i] = { outcome: 'malformed', reason: r.reason };
+      else results[i] = { outcome: 'wrong', reason: r.reason };
+    });
+    return results;
+  }
+
+  /**
+   * The seeding phase (AZR.md "Buffers and the seed"): from the identity seed, the proposer — with no
+   * weight update — fills the deduction/abduction set to B × seedFactor valid triplets, then writes
+   * induction inputs for those programs. Attempts are bounded, so a model that proposes nothing valid
+   * still starts (with the buffers it has).
+   */
+  async seed(): Promise<SeedingProgress> {
+    const c = this.config;
+    const target = c.batchSize * c.seedFactor;
+    const { deduction, abduction, induction } = this.buffers;
+    deduction.add(IDENTITY_SEED, 'seed', 0, true);
+    abduction.add(IDENTITY_SEED, 'seed', 0, true);
+    const progress: SeedingProgress = { valid: 1, target, induction: 0, inductionTarget: c.induction ? target : 0, attempts: 0 };
+    const maxRounds = 2 * c.seedFactor + 4;
+    for (let round = 0; round < maxRounds && deduction.size < target; round++) {
+      const proposals: ProposedTask[] = [];
+      const requests = Array.from({ length: c.batchSize }, () => this.proposeRequest('deduction'));
+      const gens = await this.policy.generate(requests, this.generationOptions());
+      for (const generation of gens) proposals.push(this.blankProposal('deduction', generation));
+      await this.validate(proposals);
+      for (const p of proposals) {
+        progress.attempts++;
+        if (p.verdict !== 'valid' || !p.task || deduction.size >= target) continue;
+        if (deduction.add(p.task as Triplet, 'seeding', 0, c.dropDuplicates)) abduction.add(p.task as Triplet, 'seeding', 0, c.dropDuplicates);
+      }
+      progress.valid = deduction.size;
+      this.options.onSeedingProgress?.({ ...progress });
+    }
+    if (c.induction) {
+      for (let round = 0; round < maxRounds && induction.size < target; round++) {
+        const proposals = await this.proposeBatch('induction');
+        await this.validate(proposals);
+        for (const p of proposals) {
+          progress.attempts++;
+          if (p.verdict === 'valid' && p.task && induction.size < target) induction.add(p.task as InductionTask, 'seeding', 0, c.dropDuplicates);
+        }
+        progress.induction = induction.size;
+        this.options.onSeedingProgress?.({ ...progress });
+      }
+    }
+    this.seeded = true;
+    return progress;
+  }
+
+  private generationOptions(temperature = this.config.temperature) {
+    return { temperature, topK: this.config.topK, constrained: this.config.constrained, seed: this.nextSeed() };
+  }
+
+  private blankProposal(type: TaskType, generation: Generation): ProposedTask {
+    return { type, generation, verdict: 'malformed', solved: 0, reward: 0, advantage: 0 };
+  }
+
+  private async proposeBatch(type: TaskType): Promise<ProposedTask[]> {
+    const requests = Array.from({ length: this.config.batchSize }, () => this.proposeRequest(type));
+    const gens = await this.policy.generate(requests, this.generationOptions());
+    return gens.map((g, i) => {
+      const p = this.blankProposal(type, g);
+      if (type === 'induction') {
+        // The program the inputs are for is in the prompt; keep it beside the proposal.
+        const prompt = requests[i].prompt;
+        const program = prompt.slice(prompt.indexOf('<program>') + 9, prompt.lastIndexOf('<input>'));
+        p.program = program;
+      }
+      return p;
+    });
+  }
+
+  async runStep(): Promise<StepRecord> {
+    if (!this.seeded) await this.seed();
+    const c = this.config;
+    const types = enabledTaskTypes(c);
+    const phases: Record<PhaseName, number> = { propose: 0, validate: 0, solve: 0, check: 0, reward: 0, update: 0 };
+    const started = performance.now();
+    let tick = started;
+    const lap = (phase: PhaseName) => { const now = performance.now(); phases[phase] += now - tick; tick = now; };
+    let tokensGenerated = 0;
+    const count = (gens: Generation[]) => { for (const g of gens) tokensGenerated += g.responseIds.length; return gens; };
+    this.step += 1;
+    const step = this.step;
+
+    // 1. Propose: B proposals per task type, conditioned on K references (or one program, for induction).
+    const proposals: ProposedTask[] = [];
+    for (const type of types) proposals.push(...await this.proposeBatch(type));
+    count(proposals.map((p) => p.generation));
+    lap('propose');
+
+    // 2. Validate with the executor; valid tasks enter their buffer (duplicates dropped if asked).
+    await this.validate(proposals);
+    const fresh: Record<TaskType, BufferedTask[]> = { deduction: [], abduction: [], induction: [] };
+    const duplicates: Record<TaskType, number> = { deduction: 0, abduction: 0, induction: 0 };
+    for (const p of proposals) {
+      if (p.verdict !== 'valid' || !p.task) continue;
+      const entry = this.buffer(p.type).add(p.task, 'self-play', step, c.dropDuplicates);
+      if (entry) { p.entry = entry; fresh[p.type].push(entry); } else duplicates[p.type]++;
+    }
+    lap('validate');
+
+    // 3. Solve: n rollouts per valid proposal to estimate its learnability (not trained on), then one
+    //    trained solver response per task of the solver batch (this step's tasks first, then the buffer).
+    const valid = proposals.filter((p) => p.verdict === 'valid' && p.task);
+    const rolloutItems = valid.flatMap((p) => Array.from({ length: c.rollouts }, () => ({ type: p.type, task: p.task!, owner: p })));
+    const solverBatch = types.flatMap((type) => this.buffer(type).solverBatch(c.batchSize, fresh[type], this.rng)
+      .map((entry) => ({ type, entry, task: entry.task as Triplet | InductionTask })));
+    const rolloutGens = count(await this.policy.generate(
+      rolloutItems.map((it) => this.requestFor(it.type, 'solve', solvePrompt(it.type, it.task), it.task.program)), this.generationOptions(LEARNABILITY_TEMPERATURE)));
+    const solverGens = count(await this.policy.generate(
+      solverBatch.map((it) => this.requestFor(it.type, 'solve', solvePrompt(it.type, it.task), it.task.program)), this.generationOptions()));
+    lap('solve');
+
+    // 4. Check every answer with the executor, as data.
+    const checked = await this.check([
+      ...rolloutItems.map((it, i) => ({ type: it.type, task: it.task, generation: rolloutGens[i] })),
+      ...solverBatch.map((it, i) => ({ type: it.type, task: it.task, generation: solverGens[i] })),
+    ]);
+    const rolloutResults = checked.slice(0, rolloutItems.length);
+    const solveResults = checked.slice(rolloutItems.length);
+    lap('check');
+
+    // 5. Rewards: learnability for proposals (composite: −1 if malformed or invalid), correctness for answers.
+    rolloutItems.forEach((it, i) => { if (rolloutResults[i].outcome === 'correct') it.owner.solved++; });
+    for (const p of proposals) {
+      p.reward = p.verdict !== 'valid'
+        ? proposerReward({ kind: p.verdict === 'malformed' ? 'malformed' : 'invalid' })
+        : proposerReward({ kind: 'valid', solved: p.solved, rollouts: c.rollouts }, c.extremeSolveRate);
+      if (p.entry) {
+        p.entry.proposedSolveRate = { solved: p.solved, rollouts: c.rollouts };
+        this.buffer(p.type).recordSolves(p.entry.id, step, c.rollouts, p.solved);
+      }
+    }
+    const solves: SolveAttempt[] = solverBatch.map((it, i) => ({
+      type: it.type, entry: it.entry, generation: solverGens[i], outcome: solveResults[i].outcome, reason: solveResults[i].reason,
+      reward: solverReward(solveResults[i].outcome), advantage: 0,
+    }));
+    for (const s of solves) this.buffer(s.type).recordSolves(s.entry.id, step, 1, s.outcome === 'correct' ? 1 : 0);
+    lap('reward');
+
+    // 6. TRR++: advantages normalised within each of the six (role × task type) groups.
+    const trajectories: { group: GroupKey; holder: { advantage: number; reward: number; generation: Generation } }[] = [
+      ...proposals.map((p) => ({ group: `propose.${p.type}` as GroupKey, holder: p })),
+      ...solves.map((s) => ({ group: `solve.${s.type}` as GroupKey, holder: s })),
+    ];
+    const rewarded: RewardedTrajectory[] = trajectories.map((t) => ({ group: t.group, reward: t.holder.reward, responseTokens: t.holder.generation.responseIds.length }));
+    const { advantages, groups: baselines } = taskRelativeAdvantages(rewarded, { baseline: c.baseline, normalisation: c.normalisation });
+    trajectories.forEach((t, i) => { t.holder.advantage = advantages[i]; });
+
+    // 7. One policy-gradient step over all groups' trajectories (the proposer's left out when frozen).
+    const trained = trajectories.filter((t) => !(c.solverOnly && t.group.startsWith('propose.')));
+    const update = await this.policy.update(trained.map((t) => ({ generation: t.holder.generation, advantage: t.holder.advantage })), {
+      learningRate: c.learningRate, temperature: c.temperature, clipEpsilon: c.clipEpsilon, entropyCoef: c.entropyCoef, weightDecay: c.weightDecay, gradClip: c.gradClip,
+    });
+    lap('update');
+
+    // 8. Metrics.
+    const groups = {} as Record<GroupKey, GroupMetrics>;
+    for (const key of GROUP_KEYS) {
+      const members = trajectories.map((t, i) => ({ t, a: advantages[i] })).filter((m) => m.t.group === key);
+      const rewards = members.map((m) => m.t.holder.reward);
+      const g = emptyGroupMetrics();
+      if (members.length) {
+        const base = baselines[key];
+        Object.assign(g, {
+          count: members.length, rewardMean: mean(rewards), rewardMin: Math.min(...rewards), rewardMax: Math.max(...rewards),
+          advantageMean: mean(members.map((m) => m.a)), advantageStd: std(members.map((m) => m.a)),
+          baselineMean: base?.mean ?? 0, baselineStd: base?.std ?? 0,
+          responseLength: mean(members.map((m) => m.t.holder.generation.responseIds.length)),
+        });
+        const type = key.split('.')[1] as TaskType;
+        if (key.startsWith('propose.')) {
+          const mine = proposals.filter((p) => p.type === type);
+          const validMine = mine.filter((p) => p.verdict === 'valid');
+          g.formatScore = mine.filter((p) => p.verdict !== 'malformed').length / mine.length;
+          g.accuracy = mean(validMine.map((p) => (p.solved > 0 && p.solved < c.rollouts ? 1 - p.solved / c.rollouts : 0)));
+          g.zeroStdShare = validMine.length ? validMine.filter((p) => p.solved === 0 || p.solved === c.rollouts).length / validMine.length : 0;
+        } else {
+          const mine = solves.filter((s) => s.type === type);
+          g.formatScore = mine.filter((s) => s.outcome !== 'malformed').length / mine.length;
+          g.accuracy = mine.filter((s) => s.outcome === 'correct').length / mine.length;
+        }
+      }
+      groups[key] = g;
+    }
+    const invalid: Record<string, number> = {};
+    for (const p of proposals) if (p.verdict !== 'valid') invalid[p.verdict] = (invalid[p.verdict] ?? 0) + 1;
+    const proposalsByType = {} as StepMetrics['proposals'];
+    for (const type of TASK_TYPES) {
+      const mine = proposals.filter((p) => p.type === type);
+      proposalsByType[type] = { total: mine.length, valid: mine.filter((p) => p.verdict === 'valid').length, duplicates: duplicates[type] };
+    }
+    const validTriplets = valid.filter((p) => p.type !== 'induction').map((p) => p.task as Triplet);
+    const outputs = validTriplets.map((t) => t.output);
+    const programs = valid.map((p) => p.task!.program);
+    const stepMs = performance.now() - started;
+    const metrics: StepMetrics = {
+      step,
+      buffers: bufferSizes(this.buffers),
+      groups,
+      invalid,
+      proposals: proposalsByType,
+      programChars: mean(programs.map((p) => p.length)),
+      programComplexity: mean(programs.map(programComplexity)),
+      answerDiversity: outputs.length ? new Set(outputs).size / outputs.length : 0,
+      outputTypes: new Set(outputs.map(jsonType)).size,
+      loss: update.loss,
+      entropy: update.entropy,
+      gradNorm: update.gradNorm,
+      clipFraction: update.clipFraction,
+      trainedTrajectories: trained.length,
+      tokensGenerated,
+      tokensPerSecond: (tokensGenerated + update.tokens) / (stepMs / 1000),
+      stepMs,
+      phases,
+    };
+    return {
+      metrics,
+      proposals: proposals.map((p) => ({
+        type: p.type, text: p.generation.text, verdict: p.verdict, message: p.message, taskId: p.entry?.id,
+        output: p.task && p.type !== 'induction' ? (p.task as Triplet).output : undefined,
+        solved: p.verdict === 'valid' ? p.solved : undefined, rollouts: p.verdict === 'valid' ? c.rollouts : undefined,
+        reward: p.reward, advantage: p.advantage,
+      })),
+      solves: solves.map((s) => ({
+        type: s.type, taskId: s.entry.id, answer: s.generation.text, outcome: s.outcome, reason: s.reason, reward: s.reward, advantage: s.advantage,
+      })),
+    };
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The executor in the browser: the client of `client.ts` over a module Web Worker that Vite bundles
+ * from `workers/sandbox.worker.ts`. The trainer worker creates it, so the sandbox is a nested worker
+ * that the trainer owns and, past a deadline, terminates and replaces.
+ */
+import { createExecutorClient, type ExecutorOptions, type SandboxExecutor } from './client';
+import type { FromSandbox } from './protocol';
+
+export function createBrowserExecutor(options: ExecutorOptions = {}): SandboxExecutor {
+  return createExecutorClient((events) => {
+    const worker = new Worker(new URL('../../workers/sandbox.worker.ts', import.meta.url), { type: 'module', name: 'azr-sandbox' });
+    worker.onmessage = (event: MessageEvent<FromSandbox>) => events.message(event.data);
+    worker.onmessageerror = () => events.exit('a message from the sandbox worker could not be read');
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      events.exit(event.message || 'the sandbox worker failed');
+    };
+    return {
+      post: (message) => worker.postMessage(message),
+      terminate: () => worker.terminate(),
+    };
+  }, options);
+}

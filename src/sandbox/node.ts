@@ -1,0 +1,31 @@
+/**
+ * The executor for Node (CLI, tests, benchmarks): the client of `client.ts` over a worker_threads
+ * worker. The worker's entry is a plain .mjs that registers tsx in its own thread (loader hooks of
+ * the parent do not reach a worker), so it runs the same under tsx, Vitest and plain node.
+ */
+import { Worker } from 'node:worker_threads';
+import { createExecutorClient, type ExecutorOptions, type SandboxExecutor, type SpawnWorker } from './client';
+import type { FromSandbox } from './protocol';
+
+const WORKER_ENTRY = new URL('./node-worker.mjs', import.meta.url);
+
+export function createNodeExecutor(options: ExecutorOptions = {}): SandboxExecutor {
+  return createExecutorClient(spawnNodeWorker, options);
+}
+
+/** Starts one sandbox worker thread; it does not keep the process alive while idle. */
+export const spawnNodeWorker: SpawnWorker = (events) => {
+  const worker = new Worker(WORKER_ENTRY);
+  let error: string | undefined;
+  worker.on('message', (message: FromSandbox) => events.message(message));
+  worker.on('error', (e: Error) => {
+    error = e.message;
+  });
+  worker.on('exit', (code) => events.exit(error ?? `the worker exited with code ${code}`));
+  worker.unref();
+  return {
+    post: (message) => worker.postMessage(message),
+    terminate: () => void worker.terminate(),
+    busy: (busy) => (busy ? worker.ref() : worker.unref()),
+  };
+};

@@ -1,0 +1,312 @@
+/**
+ * The in-worker runner: one program on one argument list in a fresh QuickJS context per run, with
+ * memory, stack and interrupt-call limits. Synchronous; the caller picks the QuickJS build (variant)
+ * and loads it once. Every handle is disposed in `finally`, because one leaked handle aborts the
+ * module when its runtime is freed.
+ */
+import { DefaultIntrinsics, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten-core';
+import { canonical, MAX_LITERAL_DEPTH, parseArgList, parseLiteral } from './literal';
+import { buildTrustedSource } from './judge';
+import { checkProgram } from './static';
+import { fail, resolveLimits, type Executor, type ExecutorLimits, type RunRequest, type Verdict, type VerdictReason } from './types';
+
+/** What a runner needs: anything that makes runtimes (a loaded module, or a leak-checking test wrapper). */
+export type RuntimeFactory = Pick<QuickJSWASMModule, 'newRuntime'>;
+
+/**
+ * No Date (a clock), no Promise (work after the run), no Proxy (traps inside the trusted judge), no
+ * typed arrays (never plain output; leaving them out makes a context ≈ 40% cheaper to create).
+ */
+const INTRINSICS = { ...DefaultIntrinsics, Date: false, Promise: false, Proxy: false, TypedArrays: false };
+
+/**
+ * Interrupt-handler calls allowed while the trusted serialiser reads an output. Its work is bounded
+ * by the output cap (a 10,000-character output costs a few calls), so this is a backstop, not a budget.
+ */
+const JUDGE_CALLS = 1_000;
+
+/** A long-lived runtime is replaced after this many runs, so nothing that accrues in it grows without bound. */
+const RUNS_PER_RUNTIME = 5_000;
+
+/** Memory the trusted context itself may use, on top of the program's limit. */
+const TRUSTED_ALLOWANCE_BYTES = 1024 * 1024;
+
+const TAGS: Record<string, VerdictReason> = {
+  n: 'output-not-plain',
+  l: 'output-too-large',
+  s: 'stack',
+  m: 'memory',
+  e: 'runtime-error',
+};
+
+/**
+ * Runs programs in one QuickJS runtime with a fresh context per run; the trusted serialiser is
+ * compiled once per runtime (compiling it per run would cost ≈ 0.6 ms, more than the run itself).
+ * Interrupt calls are counted per run and only while guest code of that run executes, from a fresh
+ * context's counter, so a verdict does not depend on what ran before. Memory is the one shared
+ * quantity: cyclic garbage of an earlier run may linger until QuickJS's next GC, so a program within
+ * a few hundred KB of the memory limit may see it differ (then the two-run check says
+ * `nondeterministic`).
+ */
+export class QuickJSRunner {
+  readonly limits: ExecutorLimits;
+  private readonly module: RuntimeFactory;
+  private state: TrustedRuntime | undefined;
+  private runs = 0;
+
+  constructor(module: RuntimeFactory, limits: Partial<ExecutorLimits> = {}) {
+    this.module = module;
+    this.limits = resolveLimits(limits);
+  }
+
+  /**
+   * The full check of one request: static checks, the input parsed as data, two runs in fresh
+   * contexts with different Math.random seeds that must agree, a plain output within the cap.
+   */
+  validate(request: RunRequest): Verdict {
+    const limits = this.limits;
+    if (typeof request?.program !== 'string' || typeof request.input !== 'string') {
+      return fail('syntax', 'a request needs a program and an input, both strings');
+    }
+    const statics = checkProgram(request.program, limits.maxProgramChars);
+    if (!statics.ok) return fail(statics.reason, statics.message);
+    if (request.input.length > limits.maxInputChars) {
+      return fail('forbidden', `the input is ${request.input.length} characters; the cap is ${limits.maxInputChars}`);
+    }
+    const args = parseArgList(request.input);
+    if (!args.ok) return fail('syntax', `the input is not a list of literals: ${args.message}`);
+    const argsJson = JSON.stringify(args.value);
+    const first = this.run(request.program, argsJson, 1);
+    if (!first.ok) return first;
+    const second = this.run(request.program, argsJson, 2);
+    if (!second.ok) {
+      return fail('nondeterministic', `the first run gave ${clip(first.output)}, the second failed (${second.reason}: ${second.message})`);
+    }
+    if (second.output !== first.output) {
+      return fail('nondeterministic', `two runs disagree: ${clip(first.output)} vs ${clip(second.output)}`);
+    }
+    return first;
+  }
+
+  /**
+   * One run of `f(...args)` in a fresh context. `argsJson` is JSON of an already-parsed argument list,
+   * handed to the guest's own JSON.parse: data, never spliced into code. `seed` seeds Math.random.
+   */
+  run(program: string, argsJson: string, seed: number): Verdict {
+    if (this.state !== undefined && this.runs >= RUNS_PER_RUNTIME) this.dispose();
+    this.state ??= new TrustedRuntime(this.module, this.limits);
+    this.runs++;
+    return this.state.run(program, argsJson, seed);
+  }
+
+  /** Frees the runtime; the next run makes a new one. */
+  dispose(): void {
+    const state = this.state;
+    this.state = undefined;
+    this.runs = 0;
+    state?.dispose();
+  }
+}
+
+class TrustedRuntime {
+  private readonly runtime: QuickJSRuntime;
+  private readonly trusted: QuickJSContext;
+  private readonly serialize: QuickJSHandle;
+  private readonly describe: QuickJSHandle;
+  private readonly limits: ExecutorLimits;
+  private calls = 0;
+  private allowed = 0;
+
+  constructor(module: RuntimeFactory, limits: ExecutorLimits) {
+    this.limits = limits;
+    this.runtime = module.newRuntime();
+    let trusted: QuickJSContext | undefined;
+    try {
+      this.runtime.setMemoryLimit(limits.memoryBytes + TRUSTED_ALLOWANCE_BYTES);
+      this.runtime.setMaxStackSize(limits.stackBytes);
+      this.runtime.setInterruptHandler(() => ++this.calls > this.allowed);
+      this.allow(JUDGE_CALLS);
+      const context = this.runtime.newContext();
+      trusted = context;
+      const source = buildTrustedSource(limits.maxOutputChars, MAX_LITERAL_DEPTH);
+      const judge = context.unwrapResult(context.evalCode(source, 'azr-trusted.js', { type: 'global', strict: true }));
+      [this.serialize, this.describe] = withHandles([judge], ([j]) => [context.getProp(j, 'serialize'), context.getProp(j, 'describe')]);
+      this.trusted = context;
+    } catch (error) {
+      trusted?.dispose();
+      this.runtime.dispose();
+      throw error;
+    }
+  }
+
+  dispose(): void {
+    this.serialize.dispose();
+    this.describe.dispose();
+    this.trusted.dispose();
+    this.runtime.dispose();
+  }
+
+  /** Counting starts afresh; `allowed` is the run's budget or, while judging, the backstop. */
+  private allow(calls: number): void {
+    this.calls = 0;
+    this.allowed = calls;
+  }
+
+  private timedOut(): boolean {
+    return this.calls > this.allowed;
+  }
+
+  run(program: string, argsJson: string, seed: number): Verdict {
+    this.allow(this.limits.budget);
+    const context = this.runtime.newContext({ intrinsics: INTRINSICS });
+    try {
+      return this.runIn(context, program, argsJson, seed);
+    } finally {
+      context.dispose();
+    }
+  }
+
+  /**
+   * Everything the run needs from the fresh context is taken before the program is even loaded, so it
+   * is pristine: JSON.parse for the arguments, Reflect.apply to call f, the original prototypes the
+   * judge compares against. Math.random becomes a seeded host function. All through the API, no
+   * guest source compiled but the program's.
+   */
+  private runIn(context: QuickJSContext, program: string, argsJson: string, seed: number): Verdict {
+    const global = context.global;
+    const handles: QuickJSHandle[] = [];
+    const keep = (handle: QuickJSHandle) => {
+      handles.push(handle);
+      return handle;
+    };
+    const path = (...keys: string[]) => keys.reduce((object, key) => keep(context.getProp(object, key)), global);
+    try {
+      const random = keep(context.newFunction('random', seededRandom(context, seed)));
+      context.defineProp(path('Math'), 'random', { value: random, configurable: true, enumerable: false });
+      const args = context.callFunction(path('JSON', 'parse'), context.undefined, keep(context.newString(argsJson)));
+      if (args.error) return this.hostFailure(context, args.error, 'the input could not be loaded');
+      keep(args.value);
+      const apply = path('Reflect', 'apply');
+      const objectProto = path('Object', 'prototype');
+      const arrayProto = path('Array', 'prototype');
+      const internalErrorProto = path('InternalError', 'prototype');
+
+      const defined = context.evalCode(program, 'f.js', { type: 'global', strict: true });
+      if (defined.error) return this.hostFailure(context, defined.error, 'the program failed to load');
+      defined.value.dispose();
+      const f = keep(context.getProp(global, 'f'));
+      if (context.typeof(f) !== 'function') return fail('forbidden', 'the program does not define a function f');
+      const result = context.callFunction(apply, context.undefined, f, context.undefined, args.value);
+      if (result.error) {
+        if (this.timedOut()) {
+          result.error.dispose();
+          return TIMEOUT;
+        }
+        return this.judge(this.describe, keep(result.error), [internalErrorProto]);
+      }
+      return this.judge(this.serialize, keep(result.value), [objectProto, arrayProto]);
+    } finally {
+      disposeAll(handles);
+    }
+  }
+
+  /** Hands a run's value to a trusted function and decodes its tagged answer. */
+  private judge(fn: QuickJSHandle, value: QuickJSHandle, context: QuickJSHandle[]): Verdict {
+    this.allow(JUDGE_CALLS);
+    const answer = this.trusted.callFunction(fn, this.trusted.undefined, value, ...context);
+    if (answer.error) return this.hostFailure(this.trusted, answer.error, 'judging the output failed');
+    return withHandles([answer.value], ([tagged]) =>
+      decode(this.trusted.typeof(tagged) === 'string' ? this.trusted.getString(tagged) : '', this.limits),
+    );
+  }
+
+  /**
+   * An exception outside the program's own call: the interrupt, a syntax error at load, running out
+   * of memory or stack while loading the input or judging. No program code has run in the context
+   * that made it (or it is the trusted one), so reading its name and message calls no guest code.
+   */
+  private hostFailure(context: QuickJSContext, error: QuickJSHandle, what: string): Verdict {
+    return withHandles([error], ([e]) => {
+      if (this.timedOut()) return TIMEOUT;
+      const name = readString(context, e, 'name');
+      const message = readString(context, e, 'message') ?? '';
+      if (message === 'out of memory') return fail('memory', `${what}: out of memory`);
+      if (message === 'stack overflow') return fail('stack', `${what}: stack overflow`);
+      if (name === 'SyntaxError') return fail('syntax', `${what}: SyntaxError: ${message}`);
+      return fail('runtime-error', `${what}: ${name ?? 'error'}${message ? `: ${message}` : ''}`);
+    });
+  }
+}
+
+const TIMEOUT: Verdict = fail('timeout', 'interrupted: the run used its whole budget of interrupt-handler calls');
+
+/** Math.random for one run: xorshift32 from a fixed seed, so each run is reproducible and two seeds differ. */
+function seededRandom(context: QuickJSContext, seed: number): () => QuickJSHandle {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return context.newNumber((state >>> 0) / 4294967296);
+  };
+}
+
+/** Runs `body` and disposes every handle afterwards, whatever happens. */
+function withHandles<T>(handles: QuickJSHandle[], body: (handles: QuickJSHandle[]) => T): T {
+  try {
+    return body(handles);
+  } finally {
+    disposeAll(handles);
+  }
+}
+
+function disposeAll(handles: QuickJSHandle[]): void {
+  for (const handle of handles) if (handle.alive) handle.dispose();
+}
+
+/** The guest's tagged answer to a verdict. The output is re-read by the host's own parser. */
+function decode(tagged: string, limits: ExecutorLimits): Verdict {
+  const tag = tagged.charAt(0);
+  const body = tagged.slice(1);
+  if (tag !== 'o') {
+    const reason = TAGS[tag];
+    return reason ? fail(reason, body) : fail('sandbox-crash', 'the trusted judge returned no verdict');
+  }
+  const parsed = parseLiteral(body);
+  if (!parsed.ok) return fail('output-not-plain', `the output is not a plain value: ${parsed.message}`);
+  const output = canonical(parsed.value);
+  if (output.length > limits.maxOutputChars) {
+    return fail('output-too-large', `the output is ${output.length} characters; the cap is ${limits.maxOutputChars}`);
+  }
+  return { ok: true, output };
+}
+
+function readString(context: QuickJSContext, handle: QuickJSHandle, key: string): string | undefined {
+  try {
+    if (context.typeof(handle) !== 'object') return undefined;
+    const result = context.getProp(handle, key);
+    try {
+      return context.typeof(result) === 'string' ? context.getString(result).slice(0, 300) : undefined;
+    } finally {
+      result.dispose();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * An executor that runs in the calling thread, with no wall-clock watchdog: for tests and benchmarks
+ * of the runner itself. Untrusted batches go through the worker client (`node.ts`, `browser.ts`).
+ */
+export function createLocalExecutor(module: RuntimeFactory, limits: Partial<ExecutorLimits> = {}): Executor {
+  const runner = new QuickJSRunner(module, limits);
+  return {
+    runBatch: (requests) => Promise.resolve(requests.map((request) => runner.validate(request))),
+    dispose: () => runner.dispose(),
+  };
+}
