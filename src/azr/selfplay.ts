@@ -98,6 +98,10 @@ export class SelfPlay {
 
   private nextSeed(): number { return this.rng.int(2 ** 31); }
 
+  /** The run's random state, so a run restored from a checkpoint makes the same choices as one never stopped. */
+  get rngState(): [number, number, number, number] { return this.rng.state(); }
+  set rngState(state: [number, number, number, number]) { this.rng = createRng(state); }
+
   private buffer(type: TaskType): TaskBuffer<TaskType> { return this.buffers[type] as unknown as TaskBuffer<TaskType>; }
 
   /** `program` is the program an argument list is written for (abduction answers, induction inputs). */

@@ -1,0 +1,276 @@
+// `npm run pretrain -- --seed S --out DIR [--steps N] [--batch B] [--model default|tiny] [--backend wasm|cpu|webgpu]
+//   [--lr X] [--examples N] …`
+// Trains the base model from zero external data: programs from the generator's TRAIN families
+// (src/data/families.ts), labelled by the QuickJS executor, laid out in all six prompt layouts of
+// src/azr/prompts.ts, next-token cross-entropy on the target tokens only. Prints the loss curve as JSON
+// lines on stdout (also written to DIR/train-log.jsonl) and saves the checkpoint to DIR — every
+// --save-every steps and at the end — with a manifest: config, tokenizer version, seed, data, steps,
+// wall time, backend and final losses. Same seed and backend, same data, batches and loss curve.
+import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CONFIG_SPECS } from '../azr/config';
+import { createRng, type Rng } from '../azr/rng';
+import { buildPretrainExamples, examplesFromPrograms, PRETRAIN_MIX, type PretrainExample } from '../data/dataset';
+import { generatePrograms, validityRate, type Labeller } from '../data/generate';
+import { FAMILIES } from '../data/families';
+import { AdamW } from '../model/adamw';
+import { serializeModel } from '../model/checkpoint';
+import { GPT, makeConfig, type PresetName } from '../model/gpt';
+import type { LMExample } from '../model/loss';
+import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
+import { writeCheckpointDir } from '../model/node-checkpoint';
+import { encode, TOKENIZER_VERSION, vocabSize } from '../model/tokenizer';
+import type { BackendName } from '../model/tf';
+import { lmStep, responseLogProbs } from '../model/train';
+import { validateProposals } from '../sandbox/check';
+import { createNodeExecutor } from '../sandbox/node';
+
+const USAGE = `usage: npm run pretrain -- --seed S --out DIR [options]
+
+  --seed S            seeds data, weights and batches (default 0)
+  --out DIR           checkpoint folder (manifest.json, weights.bin) and train-log.jsonl
+  --steps N           optimiser steps (default 2000)
+  --batch B           sequences per step (default 32)
+  --model NAME        tiny | default | small | medium (default: default)
+  --backend NAME      cpu | wasm | webgpu (default: the fastest available, reason on stderr)
+  --lr X              peak learning rate (default 1e-3): linear warm-up, then cosine decay to 10 %
+  --warmup N          warm-up steps (default: 5 % of the steps, at most 200)
+  --weight-decay X    AdamW decoupled weight decay (default 0.01)
+  --examples N        training examples to generate (default 40000), from N/4 labelled programs
+  --val-examples N    validation examples per set (default 256)
+  --eval-every N      validation losses every N steps (default 200)
+  --save-every N      intermediate checkpoint every N steps (default 500)
+  --log-every N       one loss line every N steps (default 10)
+
+stdout, one JSON line each:
+  {"event":"data", …}  the generated data: programs, examples per layout, validity rate, seconds
+  {"step","loss","lr","gradNorm","tokensPerSecond","elapsedS"}  mean loss over the last --log-every steps
+  {"step","valLoss","heldoutLoss","elapsedS"}  target-token loss on unseen programs of the train families
+      (valLoss) and on programs of the held-out families (heldoutLoss; not the eval suite's programs)
+  {"event":"saved", "step", "dir"}  a checkpoint was written
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`pretrain: ${message}\n`);
+  process.exit(2);
+}
+
+interface Encoded { promptIds: number[]; targetIds: number[] }
+
+function encodeExamples(examples: readonly PretrainExample[]): Encoded[] {
+  return examples.map((e) => ({ promptIds: encode(e.prompt), targetIds: encode(e.target) }));
+}
+
+function lmExample(e: Encoded): LMExample {
+  const ids = [...e.promptIds, ...e.targetIds];
+  const targetMask = new Uint8Array(ids.length);
+  targetMask.fill(1, e.promptIds.length);
+  return { ids, targetMask };
+}
+
+/** Mean cross-entropy of the target tokens (no dropout), in chunks. */
+async function meanTargetLoss(model: GPT, set: readonly Encoded[]): Promise<number> {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < set.length; i += 64) {
+    const chunk = set.slice(i, i + 64).map((e) => ({ promptIds: e.promptIds, responseIds: e.targetIds }));
+    for (const lp of await responseLogProbs(model, chunk)) { for (const v of lp) sum -= v; n += lp.length; }
+  }
+  return n === 0 ? NaN : sum / n;
+}
+
+/** Linear warm-up to `peak`, then cosine decay to 10 % of it at the last step. */
+function learningRate(step: number, steps: number, peak: number, warmup: number): number {
+  if (step <= warmup) return (peak * step) / Math.max(1, warmup);
+  const progress = (step - warmup) / Math.max(1, steps - warmup);
+  return peak * (0.1 + 0.45 * (1 + Math.cos(Math.PI * Math.min(1, progress))));
+}
+
+/** Batches that visit every example once per epoch, in a seeded order. */
+function batcher(rng: Rng, n: number, batch: number): () => number[] {
+  let order: number[] = [];
+  return () => {
+    const out: number[] = [];
+    while (out.length < batch) {
+      if (order.length === 0) {
+        order = Array.from({ length: n }, (_, i) => i);
+        for (let i = n - 1; i > 0; i--) { const j = rng.int(i + 1); [order[i], order[j]] = [order[j], order[i]]; }
+      }
+      out.push(order.pop()!);
+    }
+    return out;
+  };
+}
+
+function intArg(value: string | undefined, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got ${value}`);
+  return n;
+}
+
+function floatArg(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) fail(`--${name} must be a non-negative number, got ${value}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        seed: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
+        model: { type: 'string' }, backend: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
+        'weight-decay': { type: 'string' }, examples: { type: 'string' }, 'val-examples': { type: 'string' },
+        'eval-every': { type: 'string' }, 'save-every': { type: 'string' }, 'log-every': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    fail(`${(e as Error).message}\n\n${USAGE}`);
+  }
+  if (args.help) { process.stdout.write(USAGE); return; }
+  if (!args.out) fail(`--out DIR is required\n\n${USAGE}`);
+  const out = args.out;
+  const seed = intArg(args.seed, 'seed', 0, 0);
+  const steps = intArg(args.steps, 'steps', 2000, 0);
+  const batch = intArg(args.batch, 'batch', 32);
+  const preset = (args.model ?? 'default') as PresetName;
+  if (!['tiny', 'default', 'small', 'medium'].includes(preset)) fail('--model must be tiny, default, small or medium');
+  const backendArg = args.backend as BackendName | undefined;
+  if (backendArg && !['cpu', 'wasm', 'webgpu'].includes(backendArg)) fail('--backend must be cpu, wasm or webgpu');
+  const peakLr = floatArg(args.lr, 'lr', 1e-3);
+  const warmup = intArg(args.warmup, 'warmup', Math.min(200, Math.ceil(0.05 * steps)), 0);
+  const weightDecay = floatArg(args['weight-decay'], 'weight-decay', 0.01);
+  const nExamples = intArg(args.examples, 'examples', 40_000);
+  const nVal = intArg(args['val-examples'], 'val-examples', 256);
+  const evalEvery = intArg(args['eval-every'], 'eval-every', 200);
+  const saveEvery = intArg(args['save-every'], 'save-every', 500);
+  const logEvery = intArg(args['log-every'], 'log-every', 10);
+
+  mkdirSync(out, { recursive: true });
+  const logFile = join(out, 'train-log.jsonl');
+  writeFileSync(logFile, '');
+  const emit = (record: Record<string, unknown>) => {
+    const line = `${JSON.stringify(record)}\n`;
+    process.stdout.write(line);
+    appendFileSync(logFile, line);
+  };
+
+  const choice = await initBestNodeBackend(backendArg);
+  process.stderr.write(`backend: ${choice.reason}\n`);
+  const started = performance.now();
+  const elapsedS = () => Math.round((performance.now() - started) / 100) / 10;
+  const rng = createRng(seed);
+  const config = makeConfig(preset, vocabSize);
+  const model = new GPT(config, seed);
+  process.stderr.write(`model: ${preset}, ${model.parameterCount()} parameters, context ${config.contextLength}\n`);
+
+  const executor = createNodeExecutor();
+  const label: Labeller = (runs) => validateProposals(executor, runs);
+  const caps = { maxProgramTokens: CONFIG_SPECS.maxProgramTokens.default, maxAnswerTokens: CONFIG_SPECS.maxAnswerTokens.default };
+  const enc = (s: string) => encode(s);
+  let data;
+  let valSet: Encoded[];
+  let heldoutSet: Encoded[];
+  try {
+    process.stderr.write(`data: generating ${nExamples} examples…\n`);
+    data = await buildPretrainExamples(rng.fork('train'), nExamples, {
+      label, encode: enc, contextLength: config.contextLength, ...caps,
+      onProgress: (n) => { if (n % 1024 < 32) process.stderr.write(`data: ${n} programs labelled (${elapsedS()} s)\n`); },
+    });
+    // Validation programs: unseen programs of the train families, and programs of the held-out families.
+    const seen = new Set(data.programs.map((p) => p.program));
+    const valPrograms = await generatePrograms(rng.fork('val'), Math.max(16, nVal >> 2), { split: 'train', label, encode: enc, seen });
+    const heldPrograms = await generatePrograms(rng.fork('heldout-val'), Math.max(16, nVal >> 2), { split: 'heldout', label, encode: enc, seen });
+    const opts = { encode: enc, contextLength: config.contextLength, ...caps };
+    valSet = encodeExamples(examplesFromPrograms(rng.fork('val-examples'), valPrograms.programs, nVal, opts).examples);
+    heldoutSet = encodeExamples(examplesFromPrograms(rng.fork('heldout-examples'), heldPrograms.programs, nVal, opts).examples);
+  } finally {
+    await executor.dispose();
+  }
+  const train = encodeExamples(data.examples);
+  const dataRecord = {
+    programs: data.programs.length,
+    examples: train.length,
+    exampleTokens: train.reduce((n, e) => n + e.promptIds.length + e.targetIds.length, 0),
+    targetTokens: train.reduce((n, e) => n + e.targetIds.length, 0),
+    perLayout: data.exampleStats.built,
+    mix: PRETRAIN_MIX,
+    validityRate: Math.round(validityRate(data.generateStats) * 10_000) / 10_000,
+    invalid: data.generateStats.invalid,
+    skipped: { overContext: data.exampleStats.overContext, overCap: data.exampleStats.overCap, refusedByGrammar: data.exampleStats.refusedByGrammar },
+    trainFamilies: FAMILIES.filter((f) => f.split === 'train').map((f) => f.name),
+    valExamples: valSet.length,
+    heldoutExamples: heldoutSet.length,
+    seconds: elapsedS(),
+  };
+  emit({ event: 'data', ...dataRecord });
+
+  const optimizer = new AdamW(model.params, { learningRate: peakLr, weightDecay });
+  const next = batcher(rng.fork('batches'), train.length, batch);
+  let lossSum = 0;
+  let gradSum = 0;
+  let tokens = 0;
+  let stepSeconds = 0;
+  let lastLoss = NaN;
+  let valLoss = NaN;
+  let heldoutLoss = NaN;
+
+  const save = async (step: number) => {
+    const meta = {
+      kind: 'pretrain', seed, preset, step, steps, batch, learningRate: peakLr, warmup, weightDecay,
+      schedule: 'linear warm-up, cosine decay to 10 %', backend: choice.name, wallTimeS: elapsedS(),
+      finalLoss: lastLoss, valLoss, heldoutLoss, tokenizerVersion: TOKENIZER_VERSION, data: dataRecord,
+      command: `npm run pretrain -- ${process.argv.slice(2).join(' ')}`, savedAt: new Date().toISOString(),
+    };
+    // Written beside, then moved in (manifest last), so a run killed mid-save keeps the previous one.
+    const partial = join(out, '.partial');
+    await writeCheckpointDir(partial, await serializeModel(model, TOKENIZER_VERSION, meta));
+    for (const file of ['weights.bin', 'manifest.json']) renameSync(join(partial, file), join(out, file));
+    rmSync(partial, { recursive: true, force: true });
+    emit({ event: 'saved', step, dir: out });
+  };
+  const validate = async (step: number) => {
+    valLoss = await meanTargetLoss(model, valSet);
+    heldoutLoss = await meanTargetLoss(model, heldoutSet);
+    emit({ step, valLoss: round(valLoss), heldoutLoss: round(heldoutLoss), elapsedS: elapsedS() });
+  };
+
+  await validate(0);
+  for (let step = 1; step <= steps; step++) {
+    const lr = learningRate(step, steps, peakLr, warmup);
+    optimizer.learningRate = lr;
+    const examples = next().map((i) => lmExample(train[i]));
+    const t0 = performance.now();
+    const r = await lmStep(model, optimizer, examples, { maxGradNorm: 1 });
+    stepSeconds += (performance.now() - t0) / 1000;
+    lossSum += r.loss;
+    gradSum += r.gradNorm;
+    tokens += examples.reduce((n, e) => n + e.ids.length, 0);
+    if (step % logEvery === 0 || step === steps) {
+      const k = step % logEvery === 0 ? logEvery : step % logEvery;
+      lastLoss = lossSum / k;
+      emit({ step, loss: round(lastLoss), lr: Number(lr.toPrecision(3)), gradNorm: round(gradSum / k), tokensPerSecond: Math.round(tokens / stepSeconds), elapsedS: elapsedS() });
+      lossSum = 0; gradSum = 0; tokens = 0; stepSeconds = 0;
+    }
+    if (step % evalEvery === 0 && step !== steps) await validate(step);
+    if (step % saveEvery === 0 && step !== steps) await save(step);
+  }
+  await validate(steps);
+  await save(steps);
+  optimizer.dispose();
+  model.dispose();
+  releaseNodeWebGPU();
+}
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;
+
+main().catch((e: unknown) => {
+  process.stderr.write(`pretrain: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { TIMING_FIELDS } from '../azr/metrics';
+
+const run = promisify(execFile);
+const CLI = ['tsx', 'src/cli/selfplay.ts'];
+
+async function selfplay(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run('npx', [...CLI, ...args], { maxBuffer: 64 << 20 });
+    return { stdout, stderr, code: 0 };
+  } catch (e) {
+    const err = e as { stdout: string; stderr: string; code: number };
+    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
+  }
+}
+
+function withoutTiming(line: string): unknown {
+  const record = JSON.parse(line) as Record<string, unknown>;
+  for (const key of TIMING_FIELDS) delete record[key];
+  return record;
+}
+
+describe('selfplay CLI', () => {
+  it('replays a seeded 3-step tiny run line for line, apart from timing fields', async () => {
+    const args = ['--steps', '3', '--preset', 'tiny', '--scratch', '--backend', 'wasm', '--seed', '5'];
+    const [a, b] = [await selfplay(args), await selfplay(args)];
+    expect(a.code).toBe(0);
+    expect(a.stderr).toContain('backend: wasm');
+    const linesA = a.stdout.trim().split('\n');
+    const linesB = b.stdout.trim().split('\n');
+    expect(linesA).toHaveLength(3);
+    expect(linesA.map(withoutTiming)).toEqual(linesB.map(withoutTiming));
+    const first = JSON.parse(linesA[0]);
+    expect(first.step).toBe(1);
+    expect(Object.keys(first.groups)).toEqual(['propose.deduction', 'propose.abduction', 'propose.induction', 'solve.deduction', 'solve.abduction', 'solve.induction']);
+    for (const g of Object.values(first.groups) as Record<string, number>[]) {
+      for (const key of ['rewardMean', 'advantageMean', 'advantageStd', 'count', 'accuracy']) expect(typeof g[key]).toBe('number');
+    }
+    for (const key of ['buffers', 'invalid', 'loss', 'entropy', 'tokensPerSecond', 'stepMs', 'phases']) expect(first).toHaveProperty(key);
+  }, 300_000);
+
+  it('refuses an unknown key or an out-of-range value with one line naming it, and a non-zero exit', async () => {
+    const unknown = await selfplay(['--steps', '1', '--set', 'bogus=1']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr.trim()).toMatch(/^selfplay: unknown config key "bogus"/);
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
+    const range = await selfplay(['--steps', '1', '--set', 'rollouts=99']);
+    expect(range.code).not.toBe(0);
+    expect(range.stderr.trim()).toBe('selfplay: rollouts must be an integer from 2 to 16, got "99"');
+  }, 120_000);
+});

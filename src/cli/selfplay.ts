@@ -1,0 +1,95 @@
+// `npm run -s selfplay -- --steps N [--seed S] [--backend cpu|wasm|webgpu] [--preset default|tiny|paper]
+//   [--set key=value ...] [--save DIR] [--from DIR | --scratch]`
+// Runs Absolute Zero self-play headless and prints one JSON metrics line per step on stdout; the
+// backend, why it was chosen, and where the model came from go to stderr.
+
+import { parseArgs } from 'node:util';
+import { applyOverrides, CONFIG_KEYS, CONFIG_SPECS, describeRange, presetConfig, PRESETS, type PresetName } from '../azr/config';
+import { SelfPlay } from '../azr/selfplay';
+import { createNodeExecutor } from '../sandbox/node';
+import { loadPolicyModel, saveModel } from '../model/node-checkpoint';
+import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
+import { ModelPolicy } from '../model/policy';
+import type { BackendName } from '../model/tf';
+
+const USAGE = `usage: npm run -s selfplay -- --steps N [options]
+
+  --steps N            self-play steps to run (the seeding phase comes first)
+  --seed S             seed of the run (default 0); same seed and backend, same metrics
+  --backend NAME       cpu | wasm | webgpu (default: the fastest available, chosen and explained on stderr)
+  --preset NAME        ${Object.keys(PRESETS).join(' | ')} (default: default)
+  --set key=value      override one hyperparameter; repeatable
+  --from DIR           start from this checkpoint (default: the shipped base, public/checkpoints/base)
+  --scratch            start from a randomly initialised model instead
+  --save DIR           save the trained checkpoint here at the end
+
+Output: one JSON line per step with step, buffers, groups (propose.deduction … solve.induction, each with
+rewardMean, advantageMean, advantageStd, count, accuracy, …), invalid, loss, entropy, gradNorm,
+tokensPerSecond, stepMs and phases (ms for propose, validate, solve, check, reward, update).
+
+Hyperparameters (--set):
+${CONFIG_KEYS.map((k) => `  ${k.padEnd(18)} ${describeRange(CONFIG_SPECS[k])} (default ${CONFIG_SPECS[k].default})`).join('\n')}
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`selfplay: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        steps: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, preset: { type: 'string' },
+        set: { type: 'string', multiple: true }, from: { type: 'string' }, scratch: { type: 'boolean' }, save: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    fail(`${(e as Error).message}\n\n${USAGE}`);
+  }
+  if (args.help) { process.stdout.write(USAGE); return; }
+  const steps = Number(args.steps ?? NaN);
+  if (!Number.isInteger(steps) || steps < 0) fail('--steps must be a non-negative integer');
+  const preset = (args.preset ?? 'default') as PresetName;
+  if (!(preset in PRESETS)) fail(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
+  const overrides = [...(args.set ?? [])];
+  if (args.seed !== undefined) overrides.push(`seed=${args.seed}`);
+  const configured = applyOverrides(presetConfig(preset), overrides);
+  if (!configured.ok) fail(configured.message);
+  const config = configured.config;
+  const backendArg = args.backend as BackendName | undefined;
+  if (backendArg && !['cpu', 'wasm', 'webgpu'].includes(backendArg)) fail('--backend must be cpu, wasm or webgpu');
+  if (args.from && args.scratch) fail('--from and --scratch exclude each other');
+
+  const choice = await initBestNodeBackend(backendArg);
+  process.stderr.write(`backend: ${choice.reason}\n`);
+  const { model, source } = await loadPolicyModel({ from: args.from, scratch: args.scratch ?? false, modelSize: config.modelSize, seed: config.seed });
+  process.stderr.write(`model: ${source}\n`);
+
+  const executor = createNodeExecutor();
+  const policy = new ModelPolicy(model, { learningRate: config.learningRate, weightDecay: config.weightDecay });
+  const run = new SelfPlay(policy, executor, config, {
+    onSeedingProgress: (p) => process.stderr.write(`seeding: ${p.valid}/${p.target} triplets, ${p.induction}/${p.inductionTarget} induction tasks (${p.attempts} proposals)\n`),
+  });
+  try {
+    for (let i = 0; i < steps; i++) {
+      const record = await run.runStep();
+      process.stdout.write(`${JSON.stringify(record.metrics)}\n`);
+    }
+    if (args.save) {
+      await saveModel(model, args.save, { source, selfPlaySteps: run.step, config });
+      process.stderr.write(`saved: ${args.save}\n`);
+    }
+  } finally {
+    await executor.dispose();
+    releaseNodeWebGPU();
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`selfplay: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,168 @@
+// Causal multi-head self-attention over the fused projection qkv [B·T, 3d], with a hand-written gradient.
+//
+// Two layouts of the same arithmetic. The wasm backend's batched matmul runs at ≈ 1–2 GFLOP/s while its
+// 2-D matmul reaches ≈ 10–20 GFLOP/s on attention-sized blocks (measured here: [128×32]·[32×128] blocks,
+// 192 of them, 110 ms batched vs 10 ms as separate 2-D matmuls), so on wasm every (sequence, head) block
+// is its own 2-D matmul, its operands split out (./wasm-kernels) of [B·H, ·, ·] tensors laid out (and
+// transposed once, as a whole) so that no block needs a transpose or a transpose flag. Backends with a real batched matmul
+// (WebGPU, WebGL, cpu) run one batched matmul over all B·H blocks instead. The parity tests compare them.
+import { tf } from './tf';
+import { unstackBlocks } from './wasm-kernels';
+
+type Save = (tensors: tf.Tensor[]) => void;
+type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+
+/** Shapes of one attention call: B sequences of T positions, H heads of width hd = d / H. */
+interface Dims {
+  B: number;
+  T: number;
+  H: number;
+  d: number;
+  hd: number;
+  scale: number;
+}
+
+function dims(qkv: tf.Tensor2D, B: number, H: number): Dims {
+  const d = qkv.shape[1] / 3;
+  const hd = d / H;
+  return { B, T: qkv.shape[0] / B, H, d, hd, scale: 1 / Math.sqrt(hd) };
+}
+
+/**
+ * q (scaled), k and v of every head, each [B·H, T, hd], from qkv [B·T, 3d]: one transpose and one split
+ * along the first axis (a column `split` of qkv would copy all of qkv once per part on wasm).
+ */
+function headsOf(qkv: tf.Tensor2D, { B, T, H, hd, scale }: Dims): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
+  const heads = tf.reshape(tf.transpose(tf.reshape(qkv, [B, T, 3, H, hd]), [2, 0, 3, 1, 4]), [3, B * H * T, hd]) as tf.Tensor3D;
+  const [q, k, v] = unstackBlocks(heads).map((x) => tf.reshape(x, [B * H, T, hd]) as tf.Tensor3D);
+  return [tf.mul(q, scale), k, v];
+}
+
+/** Inverse of `headsOf` for gradients: dq, dk, dv [B·H, T, hd] → dqkv [B·T, 3d]. */
+function qkvOf(dq: tf.Tensor3D, dk: tf.Tensor3D, dv: tf.Tensor3D, { B, T, H, d, hd }: Dims): tf.Tensor2D {
+  const heads = tf.reshape(tf.concat([dq, dk, dv], 0), [3, B, H, T, hd]);
+  return tf.reshape(tf.transpose(heads, [1, 3, 0, 2, 4]), [B * T, 3 * d]);
+}
+
+/** [B·T, d] → [B·H, T, hd] */
+function toHeads(x: tf.Tensor2D, { B, T, H, hd }: Dims): tf.Tensor3D {
+  return tf.reshape(tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]);
+}
+
+/** [B·H, T, hd] → [B·T, d] */
+function fromHeads(x: tf.Tensor3D, { B, T, H, d, hd }: Dims): tf.Tensor2D {
+  return tf.reshape(tf.transpose(tf.reshape(x, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, d]);
+}
+
+function swap(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(x, [0, 2, 1]);
+}
+
+/** Softmax backward: dS = P ⊙ (dP − Σ_j dP ⊙ P). */
+function softmaxGrad(p: tf.Tensor, dp: tf.Tensor): tf.Tensor {
+  return tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true)));
+}
+
+function batched(qkv: tf.Tensor2D, bias: tf.Tensor4D, D: Dims, save: Save): { value: tf.Tensor; gradFunc: GradFunc } {
+  const { B, T, H, scale } = D;
+  const [q3, k3, v3] = headsOf(qkv, D);
+  const kT = swap(k3);
+  const scores = tf.add(tf.reshape(tf.matMul(q3, kT), [B, H, T, T]), bias);
+  const p = tf.reshape(tf.softmax(scores), [B * H, T, T]) as tf.Tensor3D;
+  save([q3, kT, v3, p]);
+  return {
+    value: fromHeads(tf.matMul(p, v3), D),
+    gradFunc: (dy, [sq, skT, sv, sp]) => {
+      const dY = toHeads(dy as tf.Tensor2D, D);
+      const dS = softmaxGrad(sp, tf.matMul(dY, swap(sv as tf.Tensor3D))) as tf.Tensor3D;
+      const dQ = tf.mul(tf.matMul(dS, swap(skT as tf.Tensor3D)), scale) as tf.Tensor3D;
+      const dK = tf.matMul(swap(dS), sq as tf.Tensor3D) as tf.Tensor3D;
+      const dV = tf.matMul(swap(sp as tf.Tensor3D), dY) as tf.Tensor3D;
+      return [qkvOf(dQ, dK, dV, D)];
+    },
+  };
+}
+
+/** Stacks G blocks [R, C] into [G, R, C]. */
+function stack(parts: tf.Tensor2D[]): tf.Tensor3D {
+  const [R, C] = parts[0].shape;
+  return tf.reshape(tf.concat(parts, 0), [parts.length, R, C]);
+}
+
+function grouped(qkv: tf.Tensor2D, bias: tf.Tensor4D, D: Dims, save: Save): { value: tf.Tensor; gradFunc: GradFunc } {
+  const { B, T, H, scale } = D;
+  const G = B * H;
+  const [q3, k3, v3] = headsOf(qkv, D);
+  const kT3 = swap(k3);
+  const [qb, kTb, vb] = [q3, kT3, v3].map(unstackBlocks);
+  const biasBlocks = unstackBlocks(tf.reshape(bias, [bias.shape[0], T, T]));
+  const probs = qb.map((qg, g) => tf.softmax(tf.add(tf.matMul(qg, kTb[g]), biasBlocks[Math.floor(g / H) % biasBlocks.length])) as tf.Tensor2D);
+  const p3 = stack(probs);
+  const y3 = stack(probs.map((p, g) => tf.matMul(p, vb[g])));
+  save([q3, kT3, v3, p3, y3]);
+  return {
+    value: fromHeads(y3, D),
+    gradFunc: (dy, [sq, skT, sv, sp, sy]) => {
+      const dY3 = toHeads(dy as tf.Tensor2D, D);
+      // Softmax backward: dS = P ⊙ (dP − D), where D = rowsum(dP ⊙ P) = rowsum(dY ⊙ Y), one op for all blocks.
+      const rowDots = tf.sum(tf.mul(dY3, sy), -1, true) as tf.Tensor3D;
+      const [dYb, dYTb, vTb, kb, qTb, pb, db] = [
+        dY3, swap(dY3), swap(sv as tf.Tensor3D), swap(skT as tf.Tensor3D), swap(sq as tf.Tensor3D), sp as tf.Tensor3D, rowDots,
+      ].map(unstackBlocks);
+      const dQ: tf.Tensor2D[] = [];
+      const dKT: tf.Tensor2D[] = [];
+      const dVT: tf.Tensor2D[] = [];
+      for (let g = 0; g < G; g++) {
+        dVT.push(tf.matMul(dYTb[g], pb[g]));
+        const dS = tf.mul(pb[g], tf.sub(tf.matMul(dYb[g], vTb[g]), db[g]));
+        dQ.push(tf.matMul(dS, kb[g]));
+        dKT.push(tf.matMul(qTb[g], dS));
+      }
+      return [qkvOf(tf.mul(stack(dQ), scale) as tf.Tensor3D, swap(stack(dKT)), swap(stack(dVT)), D)];
+    },
+  };
+}
+
+/** Whether this backend runs attention as per-block 2-D matmuls (see the top of this file). */
+export function groupedAttention(): boolean {
+  return tf.getBackend() === 'wasm';
+}
+
+/**
+ * Self-attention of B sequences over themselves: qkv [B·T, 3d] → [B·T, d]. `bias` [1 or B, 1, T, T] is
+ * added to the scores (0 = attend, −1e9 = masked: causal, plus left padding in the sampler's prefill).
+ */
+export function selfAttention(qkv: tf.Tensor2D, B: number, H: number, bias: tf.Tensor4D, layout: 'grouped' | 'batched' = groupedAttention() ? 'grouped' : 'batched'): tf.Tensor2D {
+  const D = dims(qkv, B, H);
+  const impl = layout === 'grouped' ? grouped : batched;
+  const op = tf.customGrad(((x: tf.Tensor2D, save: Save) => impl(x, bias, D, save)) as unknown as CustomGradFn);
+  return op(qkv) as tf.Tensor2D;
+}
+
+/** Keys and values of one layer in the sampler's cache: kT [B·H, hd, Tk], v [B·H, Tk, hd]. */
+export interface LayerCache {
+  kT: tf.Tensor3D;
+  v: tf.Tensor3D;
+}
+
+/** This call's keys and values in cache layout (after a prefill). */
+export function cacheOf(qkv: tf.Tensor2D, B: number, H: number): LayerCache {
+  const [, k, v] = headsOf(qkv, dims(qkv, B, H));
+  return { kT: swap(k), v };
+}
+
+/**
+ * Attention of T new positions per sequence over `past` and themselves (inference only, no gradient);
+ * returns the output [B·T, d] and the extended cache. `bias` [B, 1, T, Tk] masks padding and the future.
+ */
+export function attendWithCache(qkv: tf.Tensor2D, B: number, H: number, bias: tf.Tensor4D, past: LayerCache): { y: tf.Tensor2D; cache: LayerCache } {
+  const D = dims(qkv, B, H);
+  const [q, k, v] = headsOf(qkv, D);
+  const kT = tf.concat([past.kT, swap(k)], 2);
+  const v3 = tf.concat([past.v, v], 1);
+  const Tk = kT.shape[2];
+  const scores = tf.add(tf.reshape(tf.matMul(q, kT), [B, D.H, D.T, Tk]), bias);
+  const p = tf.reshape(tf.softmax(scores), [B * D.H, D.T, Tk]) as tf.Tensor3D;
+  return { y: fromHeads(tf.matMul(p, v3), D), cache: { kT, v: v3 } };
+}

@@ -1,0 +1,252 @@
+// Losses on padded batches: (a) next-token cross-entropy on marked positions (pretraining) and (b) the
+// token-level clipped policy-gradient loss of TRR++ (../shared/AZR.md), with an entropy bonus.
+//
+// Sequences are right-padded into one [B, T] batch; position t predicts token t+1. A weight per
+// position selects the tokens that count (marked targets; response tokens only for the policy loss).
+import { GPT, MASKED } from './gpt';
+import { oneHot } from './ops';
+import { tf } from './tf';
+
+/** One pretraining sequence. `targetMask[i]` (i ≥ 1) = 1 when token i is to be predicted; default all. */
+export interface LMExample {
+  ids: number[];
+  targetMask?: ArrayLike<number>;
+}
+
+/** One sampled response with what the policy loss needs. */
+export interface Trajectory {
+  promptIds: number[];
+  responseIds: number[];
+  /** Log-probs of the response tokens when sampled (`SampleResult.logProbs`). */
+  oldLogProbs: number[];
+  /** Allowed sets the tokens were drawn from (`SampleResult.masks`), when constrained or top-k. */
+  masks?: Uint8Array[];
+  advantage: number;
+}
+
+export interface PolicyLossOptions {
+  /** PPO clip range ε; default 0.2. */
+  clipEps?: number;
+  /** Entropy bonus coefficient; default 0.001. */
+  entropyCoef?: number;
+  /** Temperature the responses were sampled at; default 1. */
+  temperature?: number;
+}
+
+/** A right-padded batch, flattened to B·T positions. */
+export interface PackedBatch {
+  B: number;
+  T: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  /** 1 where the target counts, else 0. */
+  weights: Float32Array;
+  oldLogProbs?: Float32Array;
+  advantages?: Float32Array;
+  /** [B·T·V] additive bias: 0 on allowed tokens, −1e9 elsewhere; absent when nothing was masked. */
+  maskBias?: Float32Array;
+}
+
+function checkIds(ids: number[], V: number, what: string): void {
+  for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= V) throw new RangeError(`${what}: token id ${id} is outside the vocabulary (size ${V})`);
+}
+
+export function packLM(examples: LMExample[], V: number): PackedBatch {
+  const T = Math.max(...examples.map((e) => e.ids.length)) - 1;
+  if (T < 1) throw new RangeError('every LM example needs at least two tokens');
+  const B = examples.length;
+  const batch: PackedBatch = { B, T, inputs: new Int32Array(B * T), targets: new Int32Array(B * T), weights: new Float32Array(B * T) };
+  examples.forEach((e, b) => {
+    checkIds(e.ids, V, `LM example ${b}`);
+    for (let t = 0; t + 1 < e.ids.length; t++) {
+      batch.inputs[b * T + t] = e.ids[t];
+      batch.targets[b * T + t] = e.ids[t + 1];
+      batch.weights[b * T + t] = e.targetMask ? (e.targetMask[t + 1] ? 1 : 0) : 1;
+    }
+  });
+  return batch;
+}
+
+export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
+  const B = trajectories.length;
+  const T = Math.max(...trajectories.map((tr) => tr.promptIds.length + tr.responseIds.length)) - 1;
+  const anyMasks = trajectories.some((tr) => tr.masks);
+  const batch: PackedBatch = {
+    B, T,
+    inputs: new Int32Array(B * T), targets: new Int32Array(B * T), weights: new Float32Array(B * T),
+    oldLogProbs: new Float32Array(B * T), advantages: new Float32Array(B * T),
+    maskBias: anyMasks ? new Float32Array(B * T * V) : undefined,
+  };
+  trajectories.forEach((tr, b) => {
+    const P = tr.promptIds.length;
+    const R = tr.responseIds.length;
+    if (P === 0) throw new RangeError(`trajectory ${b}: the prompt is empty`);
+    if (tr.oldLogProbs.length !== R) throw new RangeError(`trajectory ${b}: ${tr.oldLogProbs.length} old log-probs for ${R} response tokens`);
+    if (tr.masks && tr.masks.length !== R) throw new RangeError(`trajectory ${b}: ${tr.masks.length} masks for ${R} response tokens`);
+    if (!Number.isFinite(tr.advantage)) throw new RangeError(`trajectory ${b}: advantage ${tr.advantage} is not finite`);
+    checkIds(tr.promptIds, V, `trajectory ${b} prompt`);
+    checkIds(tr.responseIds, V, `trajectory ${b} response`);
+    const ids = [...tr.promptIds, ...tr.responseIds];
+    for (let t = 0; t + 1 < ids.length; t++) {
+      batch.inputs[b * T + t] = ids[t];
+      batch.targets[b * T + t] = ids[t + 1];
+    }
+    for (let j = 0; j < R; j++) {
+      const pos = b * T + P - 1 + j;
+      batch.weights[pos] = 1;
+      batch.oldLogProbs![pos] = tr.oldLogProbs[j];
+      batch.advantages![pos] = tr.advantage;
+      const mask = tr.masks?.[j];
+      if (mask) {
+        if (!mask[tr.responseIds[j]]) throw new RangeError(`trajectory ${b}: response token ${j} (id ${tr.responseIds[j]}) is not in its mask`);
+        const bias = batch.maskBias!;
+        for (let i = 0; i < V; i++) if (!mask[i]) bias[pos * V + i] = MASKED;
+      }
+    }
+  });
+  return batch;
+}
+
+/**
+ * Splits sequences (by length) into micro-batches of at most `maxTokens` padded positions each, longest
+ * first, so long and short sequences are not padded to each other's length. Returns index groups.
+ */
+export function microBatches(lengths: number[], maxTokens: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a]);
+  const groups: number[][] = [];
+  let current: number[] = [];
+  let width = 0;
+  for (const i of order) {
+    if (current.length > 0 && (current.length + 1) * width > maxTokens) {
+      groups.push(current);
+      current = [];
+    }
+    if (current.length === 0) width = lengths[i];
+    current.push(i);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+type Save = (tensors: tf.Tensor[]) => void;
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * Log-probabilities of every token [B·T, V] under the distribution the tokens were drawn from:
+ * logits / temperature, restricted to the recorded allowed sets (mask bias) when there are any.
+ */
+function samplingLogProbs(logits: tf.Tensor2D, batch: PackedBatch, temperature: number): tf.Tensor2D {
+  let z: tf.Tensor2D = temperature === 1 ? logits : tf.div(logits, temperature);
+  if (batch.maskBias) z = tf.add(z, tf.tensor2d(batch.maskBias, logits.shape));
+  return tf.logSoftmax(z) as tf.Tensor2D;
+}
+
+function targetsOneHot(batch: PackedBatch, V: number): tf.Tensor2D {
+  return oneHot(tf.tensor1d(batch.targets, 'int32'), V);
+}
+
+/** Per-position log-probs of the targets [B·T] (inference; the policy loss's distribution). Call inside a tidy. */
+export function targetLogProbs(model: GPT, batch: PackedBatch, temperature = 1): tf.Tensor1D {
+  const { logits } = model.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'));
+  return tf.sum(tf.mul(samplingLogProbs(logits, batch, temperature), targetsOneHot(batch, model.config.vocabSize)), -1);
+}
+
+/**
+ * `scale` × the summed cross-entropy of the marked targets. Its gradient is written out
+ * (softmax − one-hot), like every op on the training path. Call inside a gradient function.
+ */
+export function crossEntropyLoss(model: GPT, batch: PackedBatch, scale: number, train = true): tf.Scalar {
+  const { logits } = model.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'), { train });
+  return crossEntropyFromLogits(logits, batch, scale);
+}
+
+/** The cross-entropy part of `crossEntropyLoss`, on logits [B·T, V]. */
+export function crossEntropyFromLogits(logits: tf.Tensor2D, batch: PackedBatch, scale: number): tf.Scalar {
+  const V = logits.shape[1];
+  const op = tf.customGrad(((z: tf.Tensor2D, save: Save) => {
+    const logp = tf.logSoftmax(z);
+    const onehot = targetsOneHot(batch, V);
+    const w = tf.reshape(tf.tensor1d(batch.weights), [-1, 1]);
+    save([tf.exp(logp), onehot, w]);
+    return {
+      value: tf.mul(tf.sum(tf.mul(tf.mul(logp, onehot), w)), -scale),
+      gradFunc: (dy: tf.Tensor, [p, oh, sw]: tf.Tensor[]) => [tf.mul(tf.mul(tf.sub(p, oh), sw), tf.mul(dy, scale))],
+    };
+  }) as unknown as CustomGradFn);
+  return op(logits) as tf.Scalar;
+}
+
+/** Token-level sums over the response tokens, for the step's metrics. */
+export interface PolicyStats {
+  pg: tf.Scalar;
+  entropy: tf.Scalar;
+  clipped: tf.Scalar;
+  approxKl: tf.Scalar;
+}
+
+/**
+ * `scale` × Σ over response tokens of [clipped surrogate − entropyCoef · entropy]: the caller passes
+ * scale = 1 / (response tokens in the whole batch), a token-level mean — every token weighs the same,
+ * so a long response counts more than a short one (REINFORCE++'s token-level aggregation, as in the
+ * reference). Its gradient with respect to the logits is written out below. Call inside a gradient
+ * function; the metrics' sums are returned in `stats` (kept tensors: the caller disposes them).
+ */
+export function policyLoss(model: GPT, batch: PackedBatch, scale: number, options: PolicyLossOptions = {}): { loss: tf.Scalar; stats: PolicyStats } {
+  // No dropout: the sampler ran without it, so before any update the ratio is exactly 1.
+  const { logits } = model.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'));
+  return policyLossFromLogits(logits, batch, scale, options);
+}
+
+/** The loss part of `policyLoss`, on logits [B·T, V]. */
+export function policyLossFromLogits(logits: tf.Tensor2D, batch: PackedBatch, scale: number, options: PolicyLossOptions = {}): { loss: tf.Scalar; stats: PolicyStats } {
+  const eps = options.clipEps ?? 0.2;
+  const entropyCoef = options.entropyCoef ?? 0.001;
+  const temperature = options.temperature ?? 1;
+  if (!batch.oldLogProbs || !batch.advantages) throw new Error('policyLoss needs a batch from packPolicy');
+  const V = logits.shape[1];
+  let stats: PolicyStats | undefined;
+  const op = tf.customGrad(((logitsIn: tf.Tensor2D, save: Save) => {
+    // Log-probs, ratio and entropy are all taken on the distribution the tokens were SAMPLED from:
+    // logits / temperature, masked to the allowed set (constraint ∧ top-k) when the sampler recorded one.
+    const logpAll = samplingLogProbs(logitsIn, batch, temperature);
+    const p = tf.exp(logpAll);
+    const onehot = targetsOneHot(batch, V);
+    const w = tf.tensor1d(batch.weights);
+    const adv = tf.tensor1d(batch.advantages!);
+    const logp = tf.sum(tf.mul(logpAll, onehot), -1);
+    // Clamped so that an extreme log-ratio (or a padding position) cannot overflow to inf · 0 = NaN.
+    const rawLogRatio = tf.sub(logp, tf.tensor1d(batch.oldLogProbs!));
+    const logRatio = tf.clipByValue(rawLogRatio, -20, 20);
+    const ratio = tf.exp(logRatio);
+    const unclipped = tf.mul(tf.neg(adv), ratio);
+    const clipped = tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - eps, 1 + eps));
+    const pgTokens = tf.maximum(unclipped, clipped);
+    // Masked tokens have p = 0 and log p ≈ −1e9 (finite), so they add exactly 0 here.
+    const entropyTokens = tf.neg(tf.sum(tf.mul(p, logpAll), -1));
+    const pg = tf.sum(tf.mul(pgTokens, w)) as tf.Scalar;
+    const entropy = tf.sum(tf.mul(entropyTokens, w)) as tf.Scalar;
+    stats = {
+      pg: tf.keep(pg),
+      entropy: tf.keep(entropy),
+      clipped: tf.keep(tf.sum(tf.mul(tf.cast(tf.greater(clipped, unclipped), 'float32'), w))),
+      approxKl: tf.keep(tf.sum(tf.mul(tf.neg(logRatio), w))),
+    };
+    // d pgToken / d log p: −A·ratio where the unclipped branch is the active one (and the clamp is not), else 0.
+    const active = tf.logicalAnd(tf.greaterEqual(unclipped, clipped), tf.less(tf.abs(rawLogRatio), 20));
+    const dPgDLogp = tf.mul(tf.mul(unclipped, tf.cast(active, 'float32')), w);
+    save([p, logpAll, onehot, tf.reshape(dPgDLogp, [-1, 1]), tf.reshape(entropyTokens, [-1, 1]), tf.reshape(w, [-1, 1])]);
+    return {
+      value: tf.mul(tf.sub(pg, tf.mul(entropy, entropyCoef)), scale),
+      // d log p_t / dz = onehot − p;  d H / dz_j = −p_j (log p_j + H).
+      gradFunc: (dy: tf.Tensor, [sp, slogp, soh, sg, sh, sw]: tf.Tensor[]) => {
+        const dz = tf.add(
+          tf.mul(sg, tf.sub(soh, sp)),
+          tf.mul(tf.mul(sp, tf.add(slogp, sh)), tf.mul(sw, entropyCoef)),
+        );
+        return [tf.mul(dz, tf.mul(dy, scale / temperature))];
+      },
+    };
+  }) as unknown as CustomGradFn);
+  const loss = op(logits) as tf.Scalar;
+  return { loss, stats: stats! };
+}

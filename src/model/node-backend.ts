@@ -1,0 +1,82 @@
+// Node-only glue for the tfjs backends (CLI, tests, benchmarks): where the wasm binaries are, and
+// WebGPU through the `webgpu` package (Dawn). Never imported by browser code.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { chooseBackend, probeWebGPU, type BackendChoice, type BackendProbe } from './backend';
+import { initBackend, type BackendName } from './tf';
+
+const require = createRequire(import.meta.url);
+
+/** Folder (ending in '/') holding tfjs-backend-wasm's `.wasm` files. */
+export function nodeWasmPaths(): string {
+  return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+}
+
+const CHROMIUM_LIB = '/usr/lib/chromium';
+
+/**
+ * Environment that lets the `webgpu` package find a Vulkan driver on a machine without a GPU driver:
+ * Chromium's SwiftShader (../shared/BROWSER.md). The dynamic loader reads LD_LIBRARY_PATH at process
+ * start, so it must be set on a child process, not on this one. Null when Chromium's copy is absent.
+ */
+export function swiftShaderEnv(): Record<string, string> | null {
+  const icd = join(CHROMIUM_LIB, 'vk_swiftshader_icd.json');
+  if (!existsSync(icd) || !existsSync(join(CHROMIUM_LIB, 'libvulkan.so.1'))) return null;
+  const ld = process.env.LD_LIBRARY_PATH;
+  return { LD_LIBRARY_PATH: ld ? `${CHROMIUM_LIB}:${ld}` : CHROMIUM_LIB, VK_ICD_FILENAMES: icd };
+}
+
+interface NavigatorHolder {
+  navigator?: { gpu?: unknown };
+}
+
+let installed: Promise<BackendProbe['webgpu']> | null = null;
+
+/**
+ * Puts Dawn's `navigator.gpu` and WebGPU globals in place (once) and reports the adapter. Call before
+ * `initBackend('webgpu')`. Call `releaseNodeWebGPU()` when done, or Node will not exit.
+ */
+export function installNodeWebGPU(): Promise<BackendProbe['webgpu']> {
+  installed ??= (async () => {
+    try {
+      const { create, globals } = await import('webgpu');
+      Object.assign(globalThis, globals);
+      const gpu = create([]);
+      const holder = globalThis as NavigatorHolder;
+      if (holder.navigator) Object.defineProperty(holder.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+      else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+      return await probeWebGPU(gpu as unknown as Parameters<typeof probeWebGPU>[0]);
+    } catch (e) {
+      return { available: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  })();
+  return installed;
+}
+
+export function releaseNodeWebGPU(): void {
+  const nav = (globalThis as NavigatorHolder).navigator;
+  if (nav && 'gpu' in nav) delete nav.gpu;
+  installed = null;
+}
+
+export async function initNodeBackend(name: BackendName): Promise<void> {
+  if (name === 'webgl') throw new Error('the webgl backend needs a browser');
+  if (name === 'webgpu') {
+    const probe = await installNodeWebGPU();
+    if (!probe.available) throw new Error(`no WebGPU adapter in Node: ${probe.error ?? 'unknown reason'}` + (process.env.VK_ICD_FILENAMES ? '' : ' (without a GPU driver, run with the env of swiftShaderEnv())'));
+  }
+  await initBackend(name, name === 'wasm' ? { wasmPaths: nodeWasmPaths() } : {});
+}
+
+export async function probeNode(): Promise<BackendProbe> {
+  return { webgpu: await installNodeWebGPU(), webgl: { available: false }, wasm: true };
+}
+
+/** Probes, chooses (honouring `override`) and initialises; returns the choice with its reason. */
+export async function initBestNodeBackend(override?: BackendName): Promise<BackendChoice> {
+  const choice = chooseBackend(await probeNode(), override);
+  if (choice.name !== 'webgpu') releaseNodeWebGPU();
+  await initNodeBackend(choice.name);
+  return choice;
+}

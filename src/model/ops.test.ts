@@ -1,0 +1,119 @@
+// Every hand-written gradient (ops, attention, loss heads) against tfjs autodiff of the same function
+// written with plain ops. The gradient registry is loaded here only, as the reference — after ./tf, so
+// that the tfjs engine (a global) is the one our code creates.
+import { tf } from './tf';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selfAttention } from './attention';
+import { MASKED } from './gpt';
+import { crossEntropyFromLogits, packLM, packPolicy, policyLossFromLogits } from './loss';
+import { initNodeBackend } from './node-backend';
+import { add, addPositions, embed, gelu, layerNorm, matmul, matmulTransposed } from './ops';
+import { Rng } from './rng';
+
+beforeAll(async () => {
+  await initNodeBackend('cpu');
+});
+
+const rng = new Rng(42);
+const randn = (shape: number[], scale = 1) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * scale), shape);
+
+async function expectClose(a: tf.Tensor, b: tf.Tensor, tol = 1e-4): Promise<void> {
+  expect(a.shape).toEqual(b.shape);
+  const [x, y] = [await a.data(), await b.data()];
+  const scale = Math.max(1, ...Array.from(y, Math.abs));
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+  expect(worst / scale).toBeLessThan(tol);
+}
+
+/** Forward values and input gradients of Σ w ⊙ f(x…) agree between the custom op and the reference. */
+async function checkOp(custom: (...xs: tf.Tensor[]) => tf.Tensor, reference: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], tol = 1e-4) {
+  const out = reference(...inputs);
+  const w = randn(out.shape);
+  await expectClose(custom(...inputs), out, tol);
+  const gc = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(custom(...xs), w)))(inputs);
+  const gr = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(reference(...xs), w)))(inputs);
+  for (let i = 0; i < inputs.length; i++) await expectClose(gc[i], gr[i], tol);
+}
+
+describe('hand-written gradients match autodiff', () => {
+  it('matmul, matmulTransposed, add', async () => {
+    await checkOp((a, b) => matmul(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [randn([5, 7]), randn([7, 3])]);
+    await checkOp((a, b) => matmulTransposed(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true), [randn([5, 7]), randn([4, 7])]);
+    await checkOp((a, b) => add(a, b), (a, b) => tf.add(a, b), [randn([3, 4]), randn([3, 4])]);
+  });
+
+  it('embedding and positions', async () => {
+    const ids = tf.tensor1d([3, 1, 3, 0, 5, 5], 'int32');
+    await checkOp((t) => embed(t as tf.Tensor2D, ids), (t) => tf.gather(t, ids), [randn([6, 4])]);
+    await checkOp((x, p) => addPositions(x as tf.Tensor2D, p as tf.Tensor2D, 2, 3),
+      (x, p) => tf.reshape(tf.add(tf.reshape(x, [2, 3, 4]), tf.slice(p, [0, 0], [3, 4])), [6, 4]), [randn([6, 4]), randn([8, 4])]);
+  });
+
+  it('layerNorm and gelu', async () => {
+    const ref = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+    };
+    await checkOp((x, g, b) => layerNorm(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D), ref, [randn([6, 8], 3), randn([8]), randn([8])]);
+    await checkOp((x) => gelu(x), (x) => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))), [randn([4, 5], 2)]);
+  });
+
+  it('attention, batched and grouped layouts, causal and padded masks', async () => {
+    const B = 2, T = 5, H = 2, d = 8, hd = d / H;
+    const reference = (bias: tf.Tensor4D) => (qkv: tf.Tensor) => {
+      const [q, k, v] = tf.split(qkv, 3, 1);
+      const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]);
+      const s = tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(hd)), bias);
+      return tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), heads(v)), [0, 2, 1, 3]), [B * T, d]);
+    };
+    const causal = new Float32Array(T * T).map((_, i) => (i % T > Math.floor(i / T) ? MASKED : 0));
+    const padded = new Float32Array(B * T * T).map((_, i) => {
+      const [b, r, c] = [Math.floor(i / (T * T)), Math.floor(i / T) % T, i % T];
+      return c > r || c < b * 2 ? MASKED : 0; // row b has 2·b left pads
+    });
+    for (const bias of [tf.tensor4d(causal, [1, 1, T, T]), tf.tensor4d(padded, [B, 1, T, T])]) {
+      for (const layout of ['batched', 'grouped'] as const) {
+        await checkOp((qkv) => selfAttention(qkv as tf.Tensor2D, B, H, bias, layout), reference(bias), [randn([B * T, 3 * d])]);
+      }
+    }
+  });
+
+  it('cross-entropy head', async () => {
+    const batch = packLM([{ ids: [1, 2, 3, 4] }, { ids: [4, 3, 2], targetMask: [0, 0, 1] }], 6);
+    const reference = (z: tf.Tensor) => {
+      const logp = tf.sum(tf.mul(tf.logSoftmax(z), tf.oneHot(tf.tensor1d(batch.targets, 'int32'), 6)), -1);
+      return tf.mul(tf.sum(tf.mul(logp, tf.tensor1d(batch.weights))), -0.25);
+    };
+    await checkOp((z) => crossEntropyFromLogits(z as tf.Tensor2D, batch, 0.25), reference, [randn([batch.B * batch.T, 6], 2)]);
+  });
+
+  it('policy-gradient head: clipped ratio, entropy, temperature, masks', async () => {
+    const V = 6;
+    const masks = [Uint8Array.from([1, 1, 0, 1, 0, 1]), Uint8Array.from([0, 1, 1, 1, 1, 1])];
+    const batch = packPolicy([
+      // old log-probs far from the current ones, so both clip branches and both advantage signs occur
+      { promptIds: [1, 2], responseIds: [3, 5, 1], oldLogProbs: [-3, -0.2, -1.5], advantage: 1.3 },
+      { promptIds: [4], responseIds: [1, 2], oldLogProbs: [-0.1, -4], advantage: -0.7, masks },
+    ], V);
+    const opts = { clipEps: 0.2, entropyCoef: 0.05, temperature: 0.7 };
+    const reference = (z: tf.Tensor) => {
+      let zz = tf.div(z, opts.temperature);
+      zz = tf.add(zz, tf.tensor2d(batch.maskBias!, [batch.B * batch.T, V]));
+      const logpAll = tf.logSoftmax(zz);
+      const logp = tf.sum(tf.mul(logpAll, tf.oneHot(tf.tensor1d(batch.targets, 'int32'), V)), -1);
+      const ratio = tf.exp(tf.sub(logp, tf.tensor1d(batch.oldLogProbs!)));
+      const adv = tf.tensor1d(batch.advantages!);
+      const pg = tf.maximum(tf.mul(tf.neg(adv), ratio), tf.mul(tf.neg(adv), tf.clipByValue(ratio, 0.8, 1.2)));
+      const ent = tf.neg(tf.sum(tf.mul(tf.exp(logpAll), logpAll), -1));
+      return tf.mul(tf.sum(tf.mul(tf.sub(pg, tf.mul(ent, opts.entropyCoef)), tf.tensor1d(batch.weights))), 0.2);
+    };
+    const custom = (z: tf.Tensor) => {
+      const { loss, stats } = policyLossFromLogits(z as tf.Tensor2D, batch, 0.2, opts);
+      tf.dispose(Object.values(stats));
+      return loss;
+    };
+    await checkOp(custom, reference, [randn([batch.B * batch.T, V], 2)]);
+  });
+});

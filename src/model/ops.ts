@@ -1,0 +1,146 @@
+// Differentiable building blocks, each with a hand-written gradient (tf.customGrad).
+//
+// Why by hand: (1) tfjs-core registers no gradients by itself, and its per-kernel gradient files cannot be
+// loaded by Node's module loader (extensionless ESM imports), so the CLI could not train through autodiff;
+// with every op on the training path carrying its own gradient, no gradient registry is needed on any
+// backend. (2) It sidesteps the wasm traps in ../shared/BROWSER.md: wasm has no gradient for `gather`
+// (no UnsortedSegmentSum), so the embedding's gradient is a one-hot matmul; autodiff's matmul gradient uses
+// `transposeA/B`, which the wasm kernel runs 10–25× slower than a plain matmul of explicitly transposed
+// operands; and fewer, larger kernels in the backward pass.
+//
+// Tensors a gradient needs must go through `save` (the forward pass's intermediates are disposed before
+// the backward pass runs).
+import { tf } from './tf';
+
+type Save = (tensors: tf.Tensor[]) => void;
+type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+
+function custom(f: (...args: never[]) => { value: tf.Tensor; gradFunc: GradFunc }): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(f as unknown as CustomGradFn);
+}
+
+const matmulOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy, [sa, sb]) => [
+      tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
+      tf.matMul(tf.transpose(sa as tf.Tensor2D), dy as tf.Tensor2D),
+    ],
+  };
+});
+
+/** [M, K] · [K, N]. */
+export function matmul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return matmulOp(a, b) as tf.Tensor2D;
+}
+
+const matmulTransposedOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, tf.transpose(b)),
+    gradFunc: (dy, [sa, sb]) => [
+      tf.matMul(dy as tf.Tensor2D, sb as tf.Tensor2D),
+      tf.matMul(tf.transpose(dy as tf.Tensor2D), sa as tf.Tensor2D),
+    ],
+  };
+});
+
+/** [M, K] · [N, K]ᵀ (the tied output head: hidden states times the embedding table). */
+export function matmulTransposed(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return matmulTransposedOp(a, b) as tf.Tensor2D;
+}
+
+const addOp = custom((a: tf.Tensor, b: tf.Tensor) => ({
+  value: tf.add(a, b),
+  gradFunc: (dy) => [tf.clone(dy), tf.clone(dy)],
+}));
+
+/** Residual addition of same-shaped tensors. */
+export function add<T extends tf.Tensor>(a: T, b: T): T {
+  return addOp(a, b) as T;
+}
+
+/**
+ * One-hot rows as float32. Cast from int32: the wasm OneHot kernel asked for float32 writes the integer
+ * bit pattern (1 reads as 1.4e-45).
+ */
+export function oneHot(ids: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.cast(tf.oneHot(ids, depth), 'float32') as tf.Tensor2D;
+}
+
+/**
+ * Rows `ids` of `table` ([V, d] → [N, d]): a gather forward and, backward, `oneHot(ids)ᵀ · dy`, which
+ * every backend can run.
+ */
+export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const op = custom((t: tf.Tensor2D, save: Save) => {
+    save([ids]);
+    return {
+      value: tf.gather(t, ids),
+      gradFunc: (dy, [savedIds]) => [
+        tf.matMul(tf.transpose(oneHot(savedIds as tf.Tensor1D, t.shape[0])), dy as tf.Tensor2D),
+      ],
+    };
+  });
+  return op(table) as tf.Tensor2D;
+}
+
+/** x [B·T, d] plus position rows 0…T−1 of `wpe` [C, d], in every sequence of the batch. */
+export function addPositions(x: tf.Tensor2D, wpe: tf.Tensor2D, B: number, T: number): tf.Tensor2D {
+  const [C, d] = wpe.shape;
+  const op = custom((xs: tf.Tensor2D, table: tf.Tensor2D) => ({
+    value: tf.reshape(tf.add(tf.reshape(xs, [B, T, d]), tf.slice(table, [0, 0], [T, d])), [B * T, d]),
+    gradFunc: (dy) => [tf.clone(dy), tf.pad(tf.sum(tf.reshape(dy, [B, T, d]), 0), [[0, C - T], [0, 0]])],
+  }));
+  return op(x, wpe) as tf.Tensor2D;
+}
+
+const layerNormOp = custom((x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: Save) => {
+  const mean = tf.mean(x, -1, true);
+  const centred = tf.sub(x, mean);
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5));
+  const xhat = tf.mul(centred, rstd);
+  save([xhat, rstd, gain]);
+  return {
+    value: tf.add(tf.mul(xhat, gain), bias),
+    gradFunc: (dy, [sxhat, srstd, sgain]) => {
+      const dxhat = tf.mul(dy, sgain);
+      const dx = tf.mul(srstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), -1, true))));
+      return [dx, tf.sum(tf.mul(dy, sxhat), 0), tf.sum(dy, 0)];
+    },
+  };
+});
+
+/** LayerNorm over the last axis of [N, d], with gain and bias. */
+export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor2D {
+  return layerNormOp(x, gain, bias) as tf.Tensor2D;
+}
+
+const GELU_K = 1.702;
+const geluOp = custom((x: tf.Tensor, save: Save) => {
+  const s = tf.sigmoid(tf.mul(x, GELU_K));
+  save([x, s]);
+  return {
+    value: tf.mul(x, s),
+    // d/dx x·σ(kx) = σ + k·x·σ·(1 − σ)
+    gradFunc: (dy, [sx, ss]) => [tf.mul(dy, tf.add(ss, tf.mul(tf.mul(tf.mul(sx, ss), tf.sub(1, ss)), GELU_K)))],
+  };
+});
+
+/** GELU in its sigmoid form `x·σ(1.702x)`: fewer kernels than the tanh form, same shape. */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return geluOp(x) as T;
+}
+
+/** Inverted dropout with a seeded mask (identity when rate is 0). */
+export function dropout(x: tf.Tensor2D, rate: number, seed: number): tf.Tensor2D {
+  if (rate === 0) return x;
+  const op = custom((xs: tf.Tensor2D, save: Save) => {
+    const mask = tf.div(tf.cast(tf.greater(tf.randomUniform(xs.shape, 0, 1, 'float32', seed), rate), 'float32'), 1 - rate);
+    save([mask]);
+    return { value: tf.mul(xs, mask), gradFunc: (dy, [m]) => [tf.mul(dy, m)] };
+  });
+  return op(x) as tf.Tensor2D;
+}

@@ -1,0 +1,102 @@
+// Backend parity check (Node): the tiny model's forward and backward pass on `cpu` and on the named
+// backend, compared; then one training step and a short KV-cache sampling run on that backend.
+// Prints one JSON line. Run: npx tsx src/model/parity.ts webgpu   (exit code 0 = parity holds,
+// 2 = backend unavailable here). WebGPU without a GPU driver needs the env of swiftShaderEnv().
+import { AdamW } from './adamw';
+import { GPT, makeConfig } from './gpt';
+import { crossEntropyLoss, packLM } from './loss';
+import { initNodeBackend, installNodeWebGPU, releaseNodeWebGPU } from './node-backend';
+import { sample } from './sampler';
+import { tf, type BackendName } from './tf';
+import { lmStep } from './train';
+
+export interface ParityReport {
+  backend: BackendName;
+  adapter?: string;
+  /** Largest |difference| of logits, relative to the largest |logit|. */
+  logitsDiff: number;
+  /** Largest relative gradient difference over all parameters. */
+  gradDiff: number;
+  lossDiff: number;
+  /** The loss a training step on the backend reports (it must equal the cpu loss before the update). */
+  stepLossDiff: number;
+  /** Whether greedy KV-cache sampling gives the same tokens as on cpu. */
+  sampledSame: boolean;
+  ok: boolean;
+}
+
+const V = 40;
+const config = makeConfig('tiny', V, { contextLength: 32 });
+const examples = [{ ids: [2, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 3] }, { ids: [4, 8, 15, 16, 23, 4, 2] }];
+
+async function forwardBackward(backend: BackendName) {
+  if (backend === 'cpu') await initNodeBackend('cpu');
+  else await initNodeBackend(backend);
+  const model = new GPT(config, 5);
+  const batch = packLM(examples, V);
+  const tokens = batch.weights.reduce((a, b) => a + b, 0);
+  const { value, grads } = tf.variableGrads(() => crossEntropyLoss(model, batch, 1 / tokens, false), model.variables());
+  const logits = tf.tidy(() => model.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32')).logits);
+  const sampled = (await sample(model, [{ prompt: [2, 5] }, { prompt: [4, 8, 15] }], { maxNewTokens: 5, endToken: -1, greedy: true })).map((r) => r.tokens);
+  const out = {
+    model,
+    sampled,
+    loss: (await value.data())[0],
+    logits: await logits.data(),
+    grads: new Map(await Promise.all(Object.entries(grads).map(async ([k, g]) => [k.split('/')[1], await g.data()] as const))),
+  };
+  tf.dispose([value, logits, ...Object.values(grads)]);
+  return out;
+}
+
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0;
+  let scale = 1e-3;
+  for (let i = 0; i < a.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return worst / scale;
+}
+
+export async function checkParity(backend: BackendName): Promise<ParityReport> {
+  const ref = await forwardBackward('cpu');
+  ref.model.dispose();
+  const got = await forwardBackward(backend);
+  let gradDiff = 0;
+  for (const [name, g] of ref.grads) gradDiff = Math.max(gradDiff, relDiff(got.grads.get(name)!, g));
+  const optimizer = new AdamW(got.model.params, { learningRate: 1e-3 });
+  const step = await lmStep(got.model, optimizer, examples);
+  optimizer.dispose();
+  got.model.dispose();
+  const report = {
+    backend,
+    logitsDiff: relDiff(got.logits, ref.logits),
+    gradDiff,
+    lossDiff: Math.abs(got.loss - ref.loss),
+    stepLossDiff: Math.abs(step.loss - ref.loss),
+    sampledSame: JSON.stringify(got.sampled) === JSON.stringify(ref.sampled),
+  };
+  return {
+    ...report,
+    ok: report.logitsDiff < 1e-3 && report.gradDiff < 1e-2 && report.lossDiff < 1e-4 && report.stepLossDiff < 1e-4 && report.sampledSame,
+  };
+}
+
+const backend = process.argv[2] as BackendName | undefined;
+if (backend) {
+  let adapter: string | undefined;
+  if (backend === 'webgpu') {
+    const probe = await installNodeWebGPU();
+    if (!probe.available) {
+      console.log(JSON.stringify({ backend, unavailable: probe.error ?? 'no adapter' }));
+      releaseNodeWebGPU();
+      process.exit(2);
+    }
+    adapter = [probe.vendor, probe.architecture, probe.description].filter(Boolean).join(' ');
+  }
+  const report = await checkParity(backend);
+  console.log(JSON.stringify({ ...report, adapter }));
+  releaseNodeWebGPU();
+  process.exit(report.ok ? 0 : 1);
+}

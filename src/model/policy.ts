@@ -1,0 +1,74 @@
+// The model as the self-play loop sees it (src/azr/policy.ts's `Policy`): prompts in, sampled
+// responses out with what the loss needs, and one TRR++ policy-gradient step. Everything tensor-shaped
+// stays inside src/model.
+
+import type { Generation, GenerationOptions, GenerationRequest, Policy, PolicyTrajectory, UpdateOptions, UpdateStats } from '../azr/policy';
+import { AdamW } from './adamw';
+import type { DecodeConstraint } from './constraint';
+import { GPT } from './gpt';
+import { createConstraint, minTokens, type ConstraintKind } from './grammar';
+import { sample, type SampleRequest } from './sampler';
+import { decode, encode, SPECIAL } from './tokenizer';
+import { policyStep } from './train';
+
+export class ModelPolicy implements Policy {
+  readonly optimizer: AdamW;
+
+  constructor(readonly model: GPT, optimizer: { learningRate: number; weightDecay: number }) {
+    this.optimizer = new AdamW(model.params, optimizer);
+  }
+
+  get contextLength(): number { return this.model.config.contextLength; }
+
+  encode(text: string): number[] { return encode(text); }
+
+  private constraintFor(r: GenerationRequest, cap: number): DecodeConstraint | undefined {
+    const kind = r.kind as ConstraintKind;
+    const options = { arity: r.arity, pairs: kind === 'induction' ? r.inductionInputs : undefined };
+    if (cap < minTokens(kind, options)) return undefined;
+    return createConstraint(kind, cap, options);
+  }
+
+  async generate(requests: readonly GenerationRequest[], options: GenerationOptions): Promise<Generation[]> {
+    const out: Generation[] = new Array(requests.length);
+    // One sampler call per length cap: the cap is per call, and requests of one phase share a few caps.
+    const byCap = new Map<number, number[]>();
+    const prompts = requests.map((r) => this.encode(r.prompt));
+    requests.forEach((r, i) => {
+      const cap = Math.max(0, Math.min(r.maxTokens, this.contextLength - prompts[i].length));
+      if (cap === 0) {
+        // The prompt fills the context: nothing can be written, which the loop reads as malformed.
+        out[i] = { text: '', promptIds: prompts[i], responseIds: [], logProbs: [] };
+        return;
+      }
+      byCap.set(cap, [...(byCap.get(cap) ?? []), i]);
+    });
+    let call = 0;
+    for (const [cap, members] of byCap) {
+      const sampleRequests: SampleRequest[] = members.map((i) => ({
+        prompt: prompts[i],
+        constraint: options.constrained ? this.constraintFor(requests[i], cap) : undefined,
+      }));
+      const results = await sample(this.model, sampleRequests, {
+        maxNewTokens: cap, endToken: SPECIAL.eos, temperature: options.temperature, topK: options.topK,
+        greedy: options.greedy, seed: (options.seed + 7919 * call++) >>> 0,
+      });
+      results.forEach((r, j) => {
+        const i = members[j];
+        out[i] = { text: decode(r.tokens), promptIds: prompts[i], responseIds: r.tokens, logProbs: r.logProbs, masks: r.masks };
+      });
+    }
+    return out;
+  }
+
+  async update(trajectories: readonly PolicyTrajectory[], options: UpdateOptions): Promise<UpdateStats> {
+    const usable = trajectories.filter((t) => t.generation.responseIds.length > 0);
+    if (usable.length === 0) return { loss: 0, entropy: 0, gradNorm: 0, clipFraction: 0, tokens: 0 };
+    this.optimizer.learningRate = options.learningRate;
+    const r = await policyStep(this.model, this.optimizer, usable.map((t) => ({
+      promptIds: t.generation.promptIds, responseIds: t.generation.responseIds, oldLogProbs: t.generation.logProbs,
+      masks: t.generation.masks, advantage: t.advantage,
+    })), { clipEps: options.clipEpsilon, entropyCoef: options.entropyCoef, temperature: options.temperature, maxGradNorm: options.gradClip });
+    return { loss: r.loss, entropy: r.entropy, gradNorm: r.gradNorm, clipFraction: r.clipFraction, tokens: r.tokens };
+  }
+}

@@ -1,0 +1,261 @@
+// Batched autoregressive sampling with a KV cache.
+//
+// Prompts of different lengths are LEFT-padded to a common length; each row's positions start at 0 at
+// its first real token and an attention bias hides its padding, so a row's logits equal those of the
+// same sequence run alone. After one prefill pass, every live row decodes one token per step against the
+// cached keys and values. Finished rows are dropped from the cache once at least half the rows have
+// finished (finished rows still in the cache are fed a dummy token and ignored).
+//
+// Tokens are drawn on the CPU from the last position's logits, read back each step: the rows × vocabulary
+// floats are small, a read-back is needed every step anyway (the grammar constraint must see each token
+// before masking the next one), and one JS generator makes the draws reproducible on every backend.
+import type { DecodeConstraint } from './constraint';
+import { GPT, MASKED, disposeCache, type KVCache } from './gpt';
+import { Rng } from './rng';
+import { tf } from './tf';
+
+export interface SampleRequest {
+  /** Prompt token ids (at least one). */
+  prompt: number[];
+  /** Grammar constraint for this response; it is advanced with every sampled token. */
+  constraint?: DecodeConstraint;
+}
+
+export interface SampleOptions {
+  /** Length cap on each response (further capped by the model's context length). */
+  maxNewTokens: number;
+  /** A response ends after this token (which is included in it). */
+  endToken: number;
+  /** Logits are divided by it before sampling; default 1. */
+  temperature?: number;
+  /** Keep only the k most likely allowed tokens; 0 (default) keeps all. */
+  topK?: number;
+  /** Take the most likely allowed token instead of sampling. */
+  greedy?: boolean;
+  /** Seed of the generator that draws the tokens; same seed, same samples on one backend. Default 0. */
+  seed?: number;
+  /** Decode against cached keys and values (default) or recompute the whole prefix at every step. */
+  kvCache?: boolean;
+}
+
+export interface SampleResult {
+  /** Response token ids, the end token included when one was sampled. */
+  tokens: number[];
+  /**
+   * Log-probability of each token under the distribution it was drawn from: logits / temperature,
+   * restricted to the allowed set (`masks`) and renormalised. The loss recomputes exactly this.
+   */
+  logProbs: number[];
+  /**
+   * The allowed set at each step (1 = allowed): the constraint's mask, narrowed by top-k. Present when a
+   * constraint or top-k was in force, so the loss can re-apply it; absent means every token was allowed.
+   */
+  masks?: Uint8Array[];
+  /** 'end': end token sampled or constraint done; 'length': the length cap was reached. */
+  stop: 'end' | 'length';
+}
+
+interface Row {
+  request: number;
+  pad: number;
+  cap: number;
+  done: boolean;
+  result: SampleResult;
+  mask: Uint8Array | null;
+}
+
+export async function sample(model: GPT, requests: SampleRequest[], options: SampleOptions): Promise<SampleResult[]> {
+  const { vocabSize: V, contextLength } = model.config;
+  const temperature = options.temperature ?? 1;
+  const topK = options.topK ?? 0;
+  const useCache = options.kvCache ?? true;
+  if (!(temperature > 0)) throw new RangeError(`temperature must be > 0, got ${temperature}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`topK must be a non-negative integer, got ${topK}`);
+  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) throw new RangeError(`maxNewTokens must be a positive integer, got ${options.maxNewTokens}`);
+  if (requests.length === 0) return [];
+  const rng = new Rng(options.seed ?? 0);
+  const recordMasks = topK > 0 && topK < V;
+  const promptLength = Math.max(...requests.map((r) => r.prompt.length));
+
+  const rows: Row[] = requests.map((r, i) => {
+    if (r.prompt.length === 0) throw new RangeError(`request ${i}: the prompt is empty`);
+    if (r.prompt.length >= contextLength) throw new RangeError(`request ${i}: prompt of ${r.prompt.length} tokens leaves no room in contextLength ${contextLength}`);
+    for (const id of r.prompt) if (!Number.isInteger(id) || id < 0 || id >= V) throw new RangeError(`request ${i}: token id ${id} is outside the vocabulary (size ${V})`);
+    return {
+      request: i,
+      pad: promptLength - r.prompt.length,
+      cap: Math.min(options.maxNewTokens, contextLength - r.prompt.length),
+      done: false,
+      result: { tokens: [], logProbs: [], masks: r.constraint || recordMasks ? [] : undefined, stop: 'length' },
+      mask: r.constraint ? new Uint8Array(V) : null,
+    };
+  });
+
+  // Left-padded token ids of the live rows so far; the no-cache path re-reads all of them every step.
+  let live = rows;
+  let ids = live.map((row) => [...new Array<number>(row.pad).fill(0), ...requests[row.request].prompt]);
+  const picker = new Picker(V, temperature, topK, options.greedy ?? false, rng);
+  let cache: KVCache | undefined;
+  let logits = runModel(model, live, ids, undefined, useCache);
+  try {
+    for (let step = 0; ; step++) {
+      cache = logits.cache;
+      const values = await logits.logits.data() as Float32Array;
+      logits.logits.dispose();
+      for (let r = 0; r < live.length; r++) {
+        const row = live[r];
+        if (row.done) continue;
+        const constraint = requests[row.request].constraint;
+        if (constraint && row.mask) {
+          row.mask.fill(0);
+          constraint.allowed(row.mask);
+        }
+        const { token, logProb, allowed } = picker.pick(values, r * V, row.mask, row.request);
+        row.result.tokens.push(token);
+        row.result.logProbs.push(logProb);
+        row.result.masks?.push(allowed);
+        constraint?.advance(token);
+        ids[r].push(token);
+        if (token === options.endToken || constraint?.done) {
+          row.done = true;
+          row.result.stop = 'end';
+        } else if (row.result.tokens.length >= row.cap) {
+          row.done = true;
+        }
+      }
+      const remaining = live.filter((row) => !row.done).length;
+      if (remaining === 0) break;
+      // Dropping finished rows from the cache costs one gather of the rows kept (slow per element on wasm);
+      // it pays once at least half the rows are finished and a dozen steps may remain.
+      const dead = live.length - remaining;
+      const stepsLeft = Math.max(...live.map((row) => (row.done ? 0 : row.cap - row.result.tokens.length)));
+      if (!useCache || (dead >= remaining && stepsLeft >= 12)) {
+        const keep = live.flatMap((row, r) => (row.done ? [] : [r]));
+        if (cache) {
+          const compacted = compactCache(cache, keep, model.config.nHead);
+          disposeCache(cache);
+          cache = compacted;
+        }
+        live = keep.map((r) => live[r]);
+        ids = keep.map((r) => ids[r]);
+      }
+      logits = runModel(model, live, ids, cache, useCache, promptLength + step + 1);
+      disposeCache(cache);
+      cache = undefined;
+    }
+  } finally {
+    disposeCache(cache);
+    if (!logits.logits.isDisposed) {
+      logits.logits.dispose();
+      disposeCache(logits.cache);
+    }
+  }
+  return rows.map((row) => row.result);
+}
+
+interface ModelStep {
+  logits: tf.Tensor2D;
+  cache?: KVCache;
+}
+
+/**
+ * Prefill (no cache yet, or no-cache mode: the whole padded prefix) or one decode step (the last token of
+ * each row against `cache`). Returns the last position's logits [rows, V] and, with a cache, the new cache.
+ */
+function runModel(model: GPT, live: Row[], ids: number[][], cache: KVCache | undefined, useCache: boolean, length = ids[0].length): ModelStep {
+  const B = live.length;
+  const ctx = model.config.contextLength;
+  const T = cache ? 1 : length;
+  const start = length - T;
+  const tokens = new Int32Array(B * T);
+  const positions = new Int32Array(B * T);
+  const bias = new Float32Array(B * T * length);
+  for (let b = 0; b < B; b++) {
+    const pad = live[b].pad;
+    for (let t = 0; t < T; t++) {
+      const abs = start + t;
+      tokens[b * T + t] = ids[b][abs] ?? 0; // finished rows still in the cache are fed a dummy token
+      positions[b * T + t] = Math.min(Math.max(abs - pad, 0), ctx - 1);
+      const base = (b * T + t) * length;
+      for (let j = 0; j < length; j++) if (j < pad || j > abs) bias[base + j] = MASKED;
+    }
+  }
+  const out = tf.tidy(() => {
+    const r = model.forward(tf.tensor2d(tokens, [B, T], 'int32'), {
+      positions: tf.tensor2d(positions, [B, T], 'int32'),
+      attnBias: tf.tensor4d(bias, [B, 1, T, length]),
+      past: cache,
+      returnCache: useCache,
+      lastOnly: true,
+    });
+    return [r.logits, ...(r.cache ?? []).flatMap((c) => [c.kT, c.v])];
+  });
+  return { logits: out[0] as tf.Tensor2D, cache: useCache ? pairs(out.slice(1) as tf.Tensor3D[]) : undefined };
+}
+
+function pairs(flat: tf.Tensor3D[]): KVCache {
+  const cache: KVCache = [];
+  for (let i = 0; i < flat.length; i += 2) cache.push({ kT: flat[i], v: flat[i + 1] });
+  return cache;
+}
+
+/** Keeps cache rows `keep` (each row is nHead consecutive entries of the [B·H, …] tensors). */
+function compactCache(cache: KVCache, keep: number[], nHead: number): KVCache {
+  return pairs(tf.tidy(() => {
+    const index = tf.tensor1d(keep.flatMap((r) => Array.from({ length: nHead }, (_, h) => r * nHead + h)), 'int32');
+    return cache.flatMap((c) => [tf.gather(c.kT, index, 0), tf.gather(c.v, index, 0)]);
+  }));
+}
+
+/** Draws one token from one row of logits: temperature, allowed set, top-k, then sample or argmax. */
+class Picker {
+  private readonly z: Float64Array;
+  private readonly sorted: Float64Array;
+
+  constructor(
+    private readonly V: number,
+    private readonly temperature: number,
+    private readonly topK: number,
+    private readonly greedy: boolean,
+    private readonly rng: Rng,
+  ) {
+    this.z = new Float64Array(V);
+    this.sorted = new Float64Array(V);
+  }
+
+  pick(logits: Float32Array, offset: number, mask: Uint8Array | null, request: number): { token: number; logProb: number; allowed: Uint8Array } {
+    const { V, z } = this;
+    const allowed = new Uint8Array(V);
+    let count = 0;
+    for (let i = 0; i < V; i++) {
+      z[i] = logits[offset + i] / this.temperature;
+      if (!mask || mask[i]) {
+        allowed[i] = 1;
+        this.sorted[count++] = z[i];
+      }
+    }
+    if (count === 0) throw new Error(`request ${request}: the decode constraint allowed no token`);
+    if (this.topK > 0 && this.topK < count) {
+      // Ties at the k-th value are all kept.
+      const threshold = this.sorted.subarray(0, count).sort().at(count - this.topK) as number;
+      for (let i = 0; i < V; i++) if (allowed[i] && z[i] < threshold) allowed[i] = 0;
+    }
+    let max = -Infinity;
+    let argmax = -1;
+    for (let i = 0; i < V; i++) if (allowed[i] && z[i] > max) { max = z[i]; argmax = i; }
+    let sum = 0;
+    for (let i = 0; i < V; i++) if (allowed[i]) sum += Math.exp(z[i] - max);
+    const logSum = max + Math.log(sum);
+    let token = argmax;
+    if (!this.greedy) {
+      let u = this.rng.next() * sum;
+      for (let i = 0; i < V; i++) {
+        if (!allowed[i]) continue;
+        u -= Math.exp(z[i] - max);
+        token = i;
+        if (u < 0) break;
+      }
+    }
+    return { token, logProb: z[token] - logSum, allowed };
+  }
+}

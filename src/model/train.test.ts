@@ -1,0 +1,115 @@
+// The optimiser step: AdamW's arithmetic, clipping and its report, refusal of a non-finite gradient,
+// micro-batching that does not change the result, and the policy-gradient loss's direction.
+import { describe, expect, it } from 'vitest';
+import { AdamW } from './adamw';
+import { GPT, makeConfig } from './gpt';
+import type { Trajectory } from './loss';
+import { initNodeBackend } from './node-backend';
+import { sample } from './sampler';
+import { tf } from './tf';
+import { NonFiniteGradientError, lmStep, policyStep, responseLogProbs } from './train';
+
+const V = 30;
+const END = 1;
+const config = makeConfig('tiny', V, { contextLength: 32 });
+
+async function sampledTrajectories(model: GPT, advantage: (i: number) => number, temperature = 1): Promise<Trajectory[]> {
+  const prompts = [[2, 3], [4, 5, 6], [7], [8, 9, 10, 11]];
+  const results = await sample(model, prompts.map((prompt) => ({ prompt })), { maxNewTokens: 8, endToken: END, temperature, seed: 3 });
+  return results.map((r, i) => ({ promptIds: prompts[i], responseIds: r.tokens, oldLogProbs: r.logProbs, masks: r.masks, advantage: advantage(i) }));
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+async function weights(model: GPT): Promise<Float32Array[]> {
+  return Promise.all(model.variables().map(async (v) => await v.data() as Float32Array));
+}
+
+describe('training step', () => {
+  it('AdamW: first step is lr·sign(g) plus decoupled decay, decay skips gains', async () => {
+    await initNodeBackend('cpu');
+    const w = tf.variable(tf.tensor2d([[1, -2], [3, 0.5]]));
+    const g = tf.variable(tf.tensor1d([1, 1]));
+    const opt = new AdamW(new Map<string, tf.Variable>([['w', w], ['g', g]]), { learningRate: 0.1, weightDecay: 0.5 });
+    opt.apply(new Map<string, tf.Tensor>([['w', tf.tensor2d([[0.3, -4], [0, 2]])], ['g', tf.tensor1d([-1, 5])]]));
+    const expectedW = [[1, -2], [3, 0.5]].flat().map((p, i) => p * (1 - 0.1 * 0.5) - 0.1 * Math.sign([0.3, -4, 0, 2][i]));
+    Array.from(await w.data()).forEach((v, i) => expect(v).toBeCloseTo(expectedW[i], 5));
+    Array.from(await g.data()).forEach((v, i) => expect(v).toBeCloseTo([1.1, 0.9][i], 5));
+    expect(opt.step).toBe(1);
+    opt.dispose();
+    tf.dispose([w, g]);
+  });
+
+  it('policy gradient with positive advantage raises the sampled responses\' log-probs, negative lowers them', async () => {
+    await initNodeBackend('wasm');
+    for (const sign of [1, -1]) {
+      const model = new GPT(config, 21);
+      const optimizer = new AdamW(model.params, { learningRate: 3e-3 });
+      const trajectories = await sampledTrajectories(model, () => sign, 0.9);
+      const before = await responseLogProbs(model, trajectories, 0.9);
+      // Before any update the loss sees exactly the sampler's distribution: ratio 1, nothing clipped.
+      trajectories.forEach((t, i) => before[i].forEach((lp, j) => expect(lp).toBeCloseTo(t.oldLogProbs[j], 4)));
+      const result = await policyStep(model, optimizer, trajectories, { temperature: 0.9 });
+      expect(result.clipFraction).toBe(0);
+      expect(Math.abs(result.approxKl)).toBeLessThan(1e-5);
+      expect(result.entropy).toBeGreaterThan(0);
+      expect(result.pgLoss).toBeCloseTo(-sign, 4); // −A·ratio with ratio 1
+      expect(result.tokens).toBe(sum(trajectories.map((t) => t.responseIds.length)));
+      const after = await responseLogProbs(model, trajectories, 0.9);
+      trajectories.forEach((_, i) => expect(Math.sign(sum(after[i]) - sum(before[i]))).toBe(sign));
+      optimizer.dispose();
+      model.dispose();
+    }
+  });
+
+  it('micro-batching does not change loss, gradient norm or update', async () => {
+    await initNodeBackend('wasm');
+    const results = [];
+    for (const maxTokensPerMicroBatch of [8192, 10]) {
+      const model = new GPT(config, 22);
+      const optimizer = new AdamW(model.params, { learningRate: 1e-3 });
+      const trajectories = await sampledTrajectories(model, (i) => i - 1.5);
+      const r = await policyStep(model, optimizer, trajectories, { maxTokensPerMicroBatch });
+      results.push({ r, w: await weights(model) });
+      optimizer.dispose();
+      model.dispose();
+    }
+    const [one, many] = results;
+    expect(one.r.microBatches).toBe(1);
+    expect(many.r.microBatches).toBeGreaterThan(1);
+    expect(many.r.loss).toBeCloseTo(one.r.loss, 5);
+    expect(many.r.gradNorm).toBeCloseTo(one.r.gradNorm, 5);
+    one.w.forEach((w, i) => w.forEach((x, j) => expect(Math.abs(x - many.w[i][j])).toBeLessThan(1e-5)));
+  });
+
+  it('reports the pre-clip gradient norm and whether it clipped', async () => {
+    await initNodeBackend('wasm');
+    const model = new GPT(config, 23);
+    const optimizer = new AdamW(model.params, { learningRate: 1e-3 });
+    const examples = [{ ids: [2, 3, 4, 5, 6] }, { ids: [7, 8, 9] }];
+    const loose = await lmStep(model, optimizer, examples, { maxGradNorm: 1e6 });
+    expect(loose.clipped).toBe(false);
+    const tight = await lmStep(model, optimizer, examples, { maxGradNorm: 1e-6 });
+    expect(tight.clipped).toBe(true);
+    expect(tight.gradNorm).toBeGreaterThan(1e-3);
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('refuses a non-finite gradient and leaves the weights alone', async () => {
+    await initNodeBackend('wasm');
+    const model = new GPT(config, 24);
+    const optimizer = new AdamW(model.params, { learningRate: 1e-3 });
+    const ln = model.param('h.0.ln1.g');
+    ln.assign(tf.fill(ln.shape, NaN));
+    const before = await weights(model);
+    const numTensors = tf.memory().numTensors;
+    await expect(lmStep(model, optimizer, [{ ids: [2, 3, 4, 5] }])).rejects.toThrow(NonFiniteGradientError);
+    expect(tf.memory().numTensors).toBe(numTensors);
+    expect(optimizer.step).toBe(0);
+    const after = await weights(model);
+    after.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(before[i])));
+    optimizer.dispose();
+    model.dispose();
+  });
+});

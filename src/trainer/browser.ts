@@ -1,0 +1,71 @@
+// The trainer's wiring inside the browser's trainer worker: the backend chooser and tfjs from src/model,
+// the QuickJS executor in a nested sandbox worker from src/sandbox, checkpoints in IndexedDB, and the
+// shipped base checkpoint when the build has one.
+
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { AzrConfig } from '../azr/config';
+import { SelfPlay } from '../azr/selfplay';
+import { chooseBackend, probeBrowser } from '../model/backend';
+import { fetchCheckpoint, IndexedDBCheckpointStore, modelFromCheckpoint, serializeModel, type Checkpoint } from '../model/checkpoint';
+import { GPT, makeConfig } from '../model/gpt';
+import { ModelPolicy } from '../model/policy';
+import { initBackend } from '../model/tf';
+import { TOKENIZER_VERSION, vocabSize } from '../model/tokenizer';
+import { createBrowserExecutor } from '../sandbox/browser';
+import type { Executor } from '../sandbox/types';
+import type { BackendChoice, BackendInfo } from './protocol';
+import { checkpointRunStore } from './runstore';
+import { BASE_CHECKPOINT_URL, HAS_BASE_CHECKPOINT } from './shipped';
+import type { ModelHandle, ModelSource, TrainerDeps } from './trainer';
+
+const WASM_PATHS = {
+  'tfjs-backend-wasm.wasm': wasmUrl,
+  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+};
+
+const CHECKPOINT_EVERY = 5;
+
+async function startBackend(requested: BackendChoice): Promise<BackendInfo> {
+  const choice = chooseBackend(await probeBrowser(), requested === 'auto' ? undefined : requested);
+  await initBackend(choice.name, choice.name === 'wasm' ? { wasmPaths: WASM_PATHS } : {});
+  return { name: choice.name, requested, reason: choice.reason };
+}
+
+async function loadModel(config: AzrConfig, source: ModelSource): Promise<GPT> {
+  switch (source.kind) {
+    case 'checkpoint': return modelFromCheckpoint(source.data as Checkpoint, TOKENIZER_VERSION);
+    case 'base': return modelFromCheckpoint(await fetchCheckpoint(BASE_CHECKPOINT_URL), TOKENIZER_VERSION);
+    case 'scratch': return new GPT(makeConfig(config.modelSize, vocabSize), config.seed);
+  }
+}
+
+async function createModel(config: AzrConfig, source: ModelSource): Promise<ModelHandle> {
+  const model = await loadModel(config, source);
+  const policy = new ModelPolicy(model, { learningRate: config.learningRate, weightDecay: config.weightDecay });
+  return {
+    policy,
+    parameters: model.parameterCount(),
+    snapshot: () => serializeModel(model, TOKENIZER_VERSION),
+    dispose: () => { policy.optimizer.dispose(); model.dispose(); },
+  };
+}
+
+export function browserTrainerDeps(): TrainerDeps<Executor> {
+  return {
+    initBackend: startBackend,
+    createModel,
+    createExecutor: (onRestart) => {
+      const executor = createBrowserExecutor({ onRestart });
+      return { executor, kill: async () => executor.killWorker(), dispose: () => { void executor.dispose(); } };
+    },
+    createEngine: (policy, executor, config, onSeedingProgress) => new SelfPlay(policy, executor, config, { onSeedingProgress }),
+    store: checkpointRunStore(new IndexedDBCheckpointStore('azr-lab-runs')),
+    hasBaseCheckpoint: HAS_BASE_CHECKPOINT,
+    checkpointEvery: CHECKPOINT_EVERY,
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}

@@ -1,0 +1,96 @@
+import { memo, useCallback, useDeferredValue, useState } from 'react';
+import type { BufferedTask, InductionTask, Triplet } from '../../azr/buffers';
+import { TASK_TYPES, type TaskType } from '../../azr/config';
+import { TYPE_COLORS } from '../charts/specs';
+import { useLabContext, useLabState } from '../context';
+import { Code } from './Code';
+
+const ROWS = 100;
+
+const BLURB: Record<TaskType, string> = {
+  deduction: 'program + input → the solver predicts the output',
+  abduction: 'program + output → the solver finds an input',
+  induction: 'some input/output pairs + a message → the solver writes the program',
+};
+
+export function taskText(t: BufferedTask): string {
+  if (t.type === 'induction') {
+    const task = t.task as InductionTask;
+    return `${task.program}\n${task.message}\n${task.pairs.map((p) => `${p.input} ${p.output}`).join('\n')}`;
+  }
+  const task = t.task as Triplet;
+  return `${task.program}\n${task.input}\n${task.output}`;
+}
+
+export function sourceLabel(t: BufferedTask): string {
+  return t.source === 'seed' ? 'seed' : t.source === 'seeding' ? 'seeding' : `step ${t.step}`;
+}
+
+/** One row; a task's object changes only when its counters do, so unchanged rows are not redrawn. */
+const TaskRow = memo(function TaskRow({ t, open }: { t: BufferedTask; open: (id: number) => void }) {
+  return (
+    <tr onClick={() => open(t.id)} tabIndex={0} onKeyDown={(e) => { if (e.key === 'Enter') open(t.id); }} data-testid="task-row">
+      <td>{t.id}</td>
+      <td>{sourceLabel(t)}</td>
+      <td className="cell-code"><Code text={t.task.program.replace(/\s+/g, ' ')} inline /></td>
+      <td className="cell-code">
+        {t.type === 'induction'
+          ? <>{(t.task as InductionTask).message} · {(t.task as InductionTask).pairs.length} pairs</>
+          : <><Code text={(t.task as Triplet).input} inline /> → <Code text={(t.task as Triplet).output} inline /></>}
+      </td>
+      <td>
+        <span className="solved">{t.solved}/{t.attempts}</span>
+        <span className="solved-bar"><span style={{ width: `${t.attempts ? (t.solved / t.attempts) * 100 : 0}%` }} /></span>
+      </td>
+    </tr>
+  );
+});
+
+/** The three task buffers, newest first, searchable; a row opens the inspector. */
+export function Buffers() {
+  const { store } = useLabContext();
+  useLabState((s) => s.tasksVersion);
+  const tasks = useLabState((s) => s.tasks);
+  useLabState((s) => s.metricsVersion);
+  const metrics = useLabState((s) => s.metrics);
+  const [type, setType] = useState<TaskType>('deduction');
+  const [query, setQuery] = useState('');
+  const q = useDeferredValue(query.trim().toLowerCase());
+  const open = useCallback((id: number) => store.setState({ selectedTask: id }), [store]);
+  const all = [...tasks.values()];
+  const counts = Object.fromEntries(TASK_TYPES.map((t) => [t, all.filter((x) => x.type === t).length])) as Record<TaskType, number>;
+  const duplicates = metrics.reduce((n, m) => n + m.proposals[type].duplicates, 0);
+  const rows = all.filter((t) => t.type === type && (!q || taskText(t).toLowerCase().includes(q))).sort((a, b) => b.id - a.id);
+  return (
+    <section className="panel buffers" aria-label="Task buffers" data-testid="buffers">
+      <div className="buffers-head">
+        <h2>Task buffers</h2>
+        <div className="tabs" role="tablist">
+          {TASK_TYPES.map((t) => (
+            <button key={t} role="tab" aria-selected={t === type} className={t === type ? 'tab active' : 'tab'} onClick={() => setType(t)} data-testid={`tab-${t}`}>
+              <span className="type-dot" style={{ background: TYPE_COLORS[t] }} /> {t} <span className="count">{counts[t]}</span>
+            </button>
+          ))}
+        </div>
+        <input type="search" placeholder="Search programs, inputs, outputs…" value={query} onChange={(e) => setQuery(e.target.value)} aria-label="Search tasks" data-testid="buffer-search" />
+      </div>
+      <p className="panel-blurb">
+        {type}: {BLURB[type]}. Newest first; click a row for the whole task and every attempt.
+        {duplicates > 0 && <> {duplicates} exact duplicate{duplicates > 1 ? 's' : ''} of tasks already here {duplicates > 1 ? 'were' : 'was'} not added again.</>}
+      </p>
+      {rows.length === 0 ? <p className="empty">{counts[type] ? 'No task matches the search.' : 'Empty: valid proposals land here.'}</p> : (
+        <div className="table-scroll">
+        <table className="task-table" data-testid={`table-${type}`}>
+          <thead>
+            <tr><th>#</th><th>proposed</th><th>program</th><th>{type === 'induction' ? 'message · pairs' : 'input → output'}</th><th title="solved / attempts, over the run">solved</th></tr>
+          </thead>
+          <tbody>
+            {rows.slice(0, ROWS).map((t) => <TaskRow key={t.id} t={t} open={open} />)}
+          </tbody>
+        </table>
+        </div>
+      )}
+      {rows.length > ROWS && <p className="muted">…and {rows.length - ROWS} more; search to narrow them down.</p>}
+    </section>
+  );
+}

@@ -1,0 +1,52 @@
+import { TYPE_COLORS } from '../charts/specs';
+import { useLabContext, useLabState } from '../context';
+import { ResponseText } from './Code';
+
+const signed = (x: number) => (x > 0 ? `+${x.toFixed(2)}` : x.toFixed(2));
+
+/** The current step, task by task: proposals with the sandbox's verdict, then the solver's answers. */
+export function Feed() {
+  const { store } = useLabContext();
+  const feed = useLabState((s) => s.feed);
+  const open = (id: number) => store.setState({ selectedTask: id });
+  return (
+    <section className="panel feed" aria-label="Live feed" data-testid="feed">
+      <h2>{feed ? `Step ${feed.step}, task by task` : 'Task by task'}</h2>
+      {!feed ? <p className="empty">Each step's proposals and answers appear here as they are judged.</p> : (
+        <>
+          <h3>Proposed tasks <span className="muted">— verdict of the sandbox; reward = learnability</span></h3>
+          <ul className="feed-list">
+            {feed.proposals.map((p, i) => (
+              <li key={i} className={`feed-item ${p.verdict === 'valid' ? 'ok' : 'bad'}`}>
+                <div className="feed-meta">
+                  <span className="type-dot" style={{ background: TYPE_COLORS[p.type] }} />
+                  <span className="type">{p.type}</span>
+                  <span className={`verdict ${p.verdict === 'valid' ? 'ok' : 'bad'}`} title={p.message}>{p.verdict === 'valid' ? '✓ valid' : `✗ ${p.verdict}`}</span>
+                  {p.solved !== undefined && <span className="muted">solved {p.solved}/{p.rollouts}</span>}
+                  <span className="muted">r {signed(p.reward)} · A {signed(p.advantage)}</span>
+                  {p.taskId !== undefined && <button className="link" onClick={() => open(p.taskId!)}>#{p.taskId}</button>}
+                </div>
+                <ResponseText text={p.text} />
+              </li>
+            ))}
+          </ul>
+          <h3>Solver answers <span className="muted">— checked by the sandbox</span></h3>
+          <ul className="feed-list">
+            {feed.solves.map((s, i) => (
+              <li key={i} className={`feed-item ${s.outcome === 'correct' ? 'ok' : 'bad'}`}>
+                <div className="feed-meta">
+                  <span className="type-dot" style={{ background: TYPE_COLORS[s.type] }} />
+                  <span className="type">{s.type}</span>
+                  <span className={`verdict ${s.outcome === 'correct' ? 'ok' : 'bad'}`} title={s.reason}>{s.outcome === 'correct' ? '✓' : '✗'} {s.outcome}</span>
+                  <span className="muted">r {signed(s.reward)} · A {signed(s.advantage)}</span>
+                  <button className="link" onClick={() => open(s.taskId)}>task #{s.taskId}</button>
+                </div>
+                <ResponseText text={s.answer} />
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
