@@ -30,19 +30,22 @@ function dims(qkv: tf.Tensor2D, B: number, H: number): Dims {
 }
 
 /**
- * q (scaled), k and v of every head, each [B·H, T, hd], from qkv [B·T, 3d]: one transpose and one split
- * along the first axis (a column `split` of qkv would copy all of qkv once per part on wasm).
+ * q (scaled), k and v of every head, each [B·H, T, hd], from qkv [B·T, 3d]. Transposes of rank ≤ 4 and a
+ * split along the first axis: a column `split` of qkv would copy all of qkv once per part on wasm, and
+ * wasm's rank-5 transpose is ~10× slower per element than its rank-4 one.
  */
 function headsOf(qkv: tf.Tensor2D, { B, T, H, hd, scale }: Dims): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
-  const heads = tf.reshape(tf.transpose(tf.reshape(qkv, [B, T, 3, H, hd]), [2, 0, 3, 1, 4]), [3, B * H * T, hd]) as tf.Tensor3D;
-  const [q, k, v] = unstackBlocks(heads).map((x) => tf.reshape(x, [B * H, T, hd]) as tf.Tensor3D);
+  const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, hd]), [0, 2, 1, 3]); // [B, 3H, T, hd]
+  const parts = tf.transpose(tf.reshape(heads, [B, 3, H * T * hd]), [1, 0, 2]); // [3, B, H·T·hd]
+  const [q, k, v] = unstackBlocks(parts as tf.Tensor3D).map((x) => tf.reshape(x, [B * H, T, hd]) as tf.Tensor3D);
   return [tf.mul(q, scale), k, v];
 }
 
 /** Inverse of `headsOf` for gradients: dq, dk, dv [B·H, T, hd] → dqkv [B·T, 3d]. */
 function qkvOf(dq: tf.Tensor3D, dk: tf.Tensor3D, dv: tf.Tensor3D, { B, T, H, d, hd }: Dims): tf.Tensor2D {
-  const heads = tf.reshape(tf.concat([dq, dk, dv], 0), [3, B, H, T, hd]);
-  return tf.reshape(tf.transpose(heads, [1, 3, 0, 2, 4]), [B * T, 3 * d]);
+  const parts = tf.reshape(tf.concat([dq, dk, dv], 0), [3, B, H * T * hd]);
+  const heads = tf.reshape(tf.transpose(parts, [1, 0, 2]), [B, 3 * H, T, hd]);
+  return tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [B * T, 3 * d]);
 }
 
 /** [B·T, d] → [B·H, T, hd] */

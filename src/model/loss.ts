@@ -110,14 +110,19 @@ export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
 /**
  * Splits sequences (by length) into micro-batches of at most `maxTokens` padded positions each, longest
  * first, so long and short sequences are not padded to each other's length. Returns index groups.
+ * Attention keeps B·H·T² scores per layer for the backward pass, so long sequences also get fewer rows:
+ * at most `maxTokens · 128` score entries per head (8192 positions of 128 tokens, or 2048 of 512). Beyond
+ * that the wasm heap runs out ("xnn_create_fully_connected … status 6") on the default model.
  */
 export function microBatches(lengths: number[], maxTokens: number): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a]);
+  const maxScores = maxTokens * 128;
   const groups: number[][] = [];
   let current: number[] = [];
   let width = 0;
   for (const i of order) {
-    if (current.length > 0 && (current.length + 1) * width > maxTokens) {
+    const rows = current.length + 1;
+    if (current.length > 0 && (rows * width > maxTokens || rows * width * width > maxScores)) {
       groups.push(current);
       current = [];
     }

@@ -1,6 +1,7 @@
 // Speed of the model on one backend: ms per training step and sampling tokens/s with and without the
 // KV cache. Run: npx tsx src/model/measure.ts [--backend wasm|cpu|webgpu] [--preset default]
-//   [--batch 16] [--len 64] [--vocab <tokenizer's>] [--steps 5] [--profile]
+//   [--batch 16] [--len 64] [--vocab <tokenizer's>] [--layers N] [--steps 5] [--profile]
+//   [--sample-batch 16] [--prompt-len 8] [--train-only]
 // (webgpu without a GPU driver: prefix LD_LIBRARY_PATH=/usr/lib/chromium
 //  VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)
 import { parseArgs } from 'node:util';
@@ -23,7 +24,9 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '5' },
     'sample-batch': { type: 'string', default: '16' },
     'prompt-len': { type: 'string', default: '8' },
+    layers: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'train-only': { type: 'boolean', default: false },
   },
 });
 const backend = args.backend as BackendName;
@@ -32,7 +35,7 @@ const L = Number(args.len);
 const steps = Number(args.steps);
 
 await initNodeBackend(backend);
-const config = makeConfig(args.preset as PresetName, Number(args.vocab));
+const config = makeConfig(args.preset as PresetName, Number(args.vocab), args.layers ? { nLayer: Number(args.layers) } : {});
 const model = new GPT(config, 1);
 const optimizer = new AdamW(model.params, { learningRate: 1e-3 });
 const rng = new Rng(2);
@@ -73,6 +76,13 @@ if (args.profile) {
     byKernel.set(k.name, [ms + (k.kernelTimeMs as number), n + 1]);
   }
   console.log('kernel time by name (ms, calls):', [...byKernel].sort((a, b) => b[1][0] - a[1][0]).slice(0, 20).map(([n, [t, c]]) => `${n} ${t.toFixed(1)} (${c})`).join(', '));
+}
+
+if (args['train-only']) {
+  optimizer.dispose();
+  model.dispose();
+  releaseNodeWebGPU();
+  process.exit(0);
 }
 
 const SB = Number(args['sample-batch']);

@@ -75,7 +75,11 @@ export async function probeNode(): Promise<BackendProbe> {
 
 /** Probes, chooses (honouring `override`) and initialises; returns the choice with its reason. */
 export async function initBestNodeBackend(override?: BackendName): Promise<BackendChoice> {
-  const choice = chooseBackend(await probeNode(), override);
+  // Asked for a CPU backend, there is nothing to probe (and Dawn would complain about a missing Vulkan).
+  const probe: BackendProbe = override === 'wasm' || override === 'cpu'
+    ? { webgpu: { available: false, error: 'not probed' }, webgl: { available: false }, wasm: true }
+    : await probeNode();
+  const choice = chooseBackend(probe, override);
   if (choice.name !== 'webgpu') releaseNodeWebGPU();
   await initNodeBackend(choice.name);
   return choice;

@@ -101,6 +101,9 @@ describe('sampler', () => {
     expect(cached.map((r) => r.tokens)).toEqual(full.map((r) => r.tokens));
     for (let i = 0; i < requests.length; i++) expect(maxDiff(cached[i].logProbs, full[i].logProbs)).toBeLessThan(1e-4);
     expect(await sample(model, requests, opts)).toEqual(cached);
+    const chunked = await sample(model, requests, { ...opts, maxPrefillTokens: 10 }); // 2 rows per prefill pass
+    expect(chunked.map((r) => r.tokens)).toEqual(cached.map((r) => r.tokens));
+    for (let i = 0; i < requests.length; i++) expect(maxDiff(chunked[i].logProbs, cached[i].logProbs)).toBeLessThan(1e-4);
     const other = await sample(model, requests, { ...opts, seed: 100 });
     expect(other.map((r) => r.tokens)).not.toEqual(cached.map((r) => r.tokens));
     for (const r of cached) {

@@ -36,6 +36,8 @@ export interface SampleOptions {
   seed?: number;
   /** Decode against cached keys and values (default) or recompute the whole prefix at every step. */
   kvCache?: boolean;
+  /** Padded prompt positions per prefill pass (rows are prefilled in chunks): bounds memory. Default 8192. */
+  maxPrefillTokens?: number;
 }
 
 export interface SampleResult {
@@ -96,7 +98,8 @@ export async function sample(model: GPT, requests: SampleRequest[], options: Sam
   let ids = live.map((row) => [...new Array<number>(row.pad).fill(0), ...requests[row.request].prompt]);
   const picker = new Picker(V, temperature, topK, options.greedy ?? false, rng);
   let cache: KVCache | undefined;
-  let logits = runModel(model, live, ids, undefined, useCache);
+  const prefillTokens = options.maxPrefillTokens ?? 8192;
+  let logits = prefill(model, live, ids, useCache, prefillTokens);
   try {
     for (let step = 0; ; step++) {
       cache = logits.cache;
@@ -139,7 +142,7 @@ export async function sample(model: GPT, requests: SampleRequest[], options: Sam
         live = keep.map((r) => live[r]);
         ids = keep.map((r) => ids[r]);
       }
-      logits = runModel(model, live, ids, cache, useCache, promptLength + step + 1);
+      logits = cache ? runModel(model, live, ids, cache, true, promptLength + step + 1) : prefill(model, live, ids, false, prefillTokens);
       disposeCache(cache);
       cache = undefined;
     }
@@ -156,6 +159,31 @@ export async function sample(model: GPT, requests: SampleRequest[], options: Sam
 interface ModelStep {
   logits: tf.Tensor2D;
   cache?: KVCache;
+}
+
+/**
+ * The whole padded prefix of every row, in chunks of rows (bounding the memory of the attention
+ * matrices, as training's micro-batches do); the chunks' logits and caches are joined.
+ */
+function prefill(model: GPT, live: Row[], ids: number[][], useCache: boolean, maxTokens: number): ModelStep {
+  const rowsPerChunk = Math.max(1, Math.floor(maxTokens / ids[0].length));
+  if (live.length <= rowsPerChunk) return runModel(model, live, ids, undefined, useCache);
+  const parts: ModelStep[] = [];
+  for (let i = 0; i < live.length; i += rowsPerChunk) {
+    parts.push(runModel(model, live.slice(i, i + rowsPerChunk), ids.slice(i, i + rowsPerChunk), undefined, useCache));
+  }
+  const joined: ModelStep = {
+    logits: tf.concat(parts.map((p) => p.logits), 0),
+    cache: useCache ? parts[0].cache!.map((_, l) => ({
+      kT: tf.concat(parts.map((p) => p.cache![l].kT), 0),
+      v: tf.concat(parts.map((p) => p.cache![l].v), 0),
+    })) : undefined,
+  };
+  for (const p of parts) {
+    p.logits.dispose();
+    disposeCache(p.cache);
+  }
+  return joined;
 }
 
 /**

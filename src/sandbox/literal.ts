@@ -2,7 +2,8 @@
  * Answers and inputs are data, never code: this strict hand-written parser accepts JavaScript literal
  * syntax for plain values only — finite numbers, strings in either quote, true/false/null, arrays and
  * plain objects — and refuses everything else (identifiers, calls, operators, NaN/Infinity, getters,
- * holes, duplicate keys, trailing garbage). `canonical` gives the one spelling used for equality.
+ * holes, trailing garbage); a repeated key keeps its last value, as in JavaScript. `canonical` gives the
+ * one spelling used for equality.
  */
 
 export type PlainValue = null | boolean | number | string | PlainValue[] | { [key: string]: PlainValue };
@@ -77,7 +78,7 @@ class Parser {
         const top = stack[stack.length - 1];
         if (top === undefined) return produced;
         if (top.kind === 'array') top.value.push(produced);
-        else if (Object.hasOwn(top.value, top.key)) this.fail(`duplicate key ${JSON.stringify(top.key)}`);
+        // A repeated key keeps its last value, as in a JavaScript object literal and JSON.parse.
         else Object.defineProperty(top.value, top.key, { value: produced, enumerable: true, writable: true, configurable: true });
         this.skipWhitespace();
         const close = top.kind === 'array' ? ']' : '}';
