@@ -1,0 +1,78 @@
+// Memory section: many self-play steps of the tiny preset from scratch on wasm (`--opt steps=200`),
+// after each one a full GC (run with node --expose-gc) and a reading of the live tensor count, tfjs's
+// bytes, the wasm heap, the JS heap and the size of the task buffers' contents (their JSON). Slopes are
+// fitted after a warm-up, so one-time allocations (kernels, the first buffers) do not count.
+import { presetConfig } from '../src/azr/config';
+import { SelfPlay } from '../src/azr/selfplay';
+import { initNodeBackend } from '../src/model/node-backend';
+import { loadPolicyModel } from '../src/model/node-checkpoint';
+import { ModelPolicy } from '../src/model/policy';
+import { tf, type BackendName } from '../src/model/tf';
+import { createNodeExecutor } from '../src/sandbox/node';
+import { log, round, runSection } from './harness';
+import { slope } from './lib';
+
+interface Sample {
+  tensors: number;
+  tfBytes: number;
+  wasmHeap: number;
+  jsHeap: number;
+  bufferBytes: number;
+  ms: number;
+}
+
+await runSection(async ({ quick, opts }) => {
+  const backend = (opts.backend ?? 'wasm') as BackendName;
+  const steps = Number(opts.steps ?? (quick ? 20 : 200));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  await initNodeBackend(backend);
+  const config = presetConfig('tiny');
+  const { model } = await loadPolicyModel({ scratch: true, modelSize: config.modelSize, seed: config.seed });
+  const executor = createNodeExecutor();
+  const policy = new ModelPolicy(model, { learningRate: config.learningRate, weightDecay: config.weightDecay });
+  const run = new SelfPlay(policy, executor, config);
+  const wasmHeap = () => (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength ?? 0;
+  const bufferBytes = () => Object.values(run.buffers).reduce((n, b) => n + JSON.stringify(b.all()).length, 0);
+  const samples: Sample[] = [];
+  try {
+    log(`memory: ${steps} tiny steps on ${backend}${gc ? '' : ' (no --expose-gc: JS heap readings are noisy)'}`);
+    for (let i = 0; i < steps; i++) {
+      const { metrics } = await run.runStep();
+      gc?.();
+      samples.push({
+        tensors: tf.memory().numTensors, tfBytes: tf.memory().numBytes, wasmHeap: wasmHeap(),
+        jsHeap: process.memoryUsage().heapUsed, bufferBytes: bufferBytes(), ms: metrics.stepMs,
+      });
+      if ((i + 1) % 50 === 0) log(`memory: ${i + 1} steps, ${samples[i].tensors} tensors`);
+    }
+  } finally {
+    await executor.dispose();
+  }
+  const warm = Math.max(2, Math.floor(steps / 10));
+  const after = samples.slice(warm);
+  const fit = (key: keyof Sample) => {
+    const s = slope(after.map((x) => x[key]));
+    return s === null ? null : round(s);
+  };
+  const jsHeapSlope = fit('jsHeap');
+  const bufferSlope = fit('bufferBytes');
+  const first = samples[warm];
+  const last = samples[samples.length - 1];
+  return {
+    backend, steps, warmupSteps: warm, exposeGc: Boolean(gc),
+    tensorSlopePerStep: fit('tensors'),
+    tensors: { afterWarmup: first.tensors, last: last.tensors, max: Math.max(...after.map((x) => x.tensors)) },
+    tfBytesSlopePerStep: fit('tfBytes'),
+    wasmHeapSlopeBytesPerStep: fit('wasmHeap'),
+    wasmHeapBytes: { afterWarmup: first.wasmHeap, last: last.wasmHeap },
+    wasmHeapGrowthAfterWarmupBytes: last.wasmHeap - first.wasmHeap,
+    jsHeapSlopeBytesPerStep: jsHeapSlope,
+    jsHeapBytes: { afterWarmup: first.jsHeap, last: last.jsHeap },
+    bufferBytesSlopePerStep: bufferSlope,
+    bufferBytes: { afterWarmup: first.bufferBytes, last: last.bufferBytes },
+    jsHeapOverBufferGrowth: jsHeapSlope !== null && bufferSlope ? round(jsHeapSlope / bufferSlope, 3) : null,
+    // Each time the wasm heap grew: after which step (1-based) and by how many bytes.
+    wasmHeapGrowth: samples.flatMap((x, i) => (i > 0 && x.wasmHeap > samples[i - 1].wasmHeap ? [[i + 1, x.wasmHeap - samples[i - 1].wasmHeap]] : [])),
+    msPerStep: { first: round(samples[0].ms), afterWarmup: round(first.ms), last: round(last.ms) },
+  };
+});

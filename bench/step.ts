@@ -1,0 +1,69 @@
+// Self-play section: the seeding phase, then full self-play steps (propose, validate, solve, check,
+// reward, update) with the real sandbox worker, on one backend and one preset of src/azr/config.ts
+// (`--opt backend=wasm --opt preset=default --opt steps=1`). The model is the shipped base checkpoint
+// when there is one and the preset's model size is `default`, else fresh weights (`--opt from=scratch`
+// forces that); the result says which.
+import { presetConfig, type PresetName } from '../src/azr/config';
+import { SelfPlay } from '../src/azr/selfplay';
+import { initNodeBackend, installNodeWebGPU } from '../src/model/node-backend';
+import { loadPolicyModel } from '../src/model/node-checkpoint';
+import { microBatches } from '../src/model/loss';
+import { ModelPolicy } from '../src/model/policy';
+import { tf, type BackendName } from '../src/model/tf';
+import { createNodeExecutor } from '../src/sandbox/node';
+import { log, round, runSection } from './harness';
+
+await runSection(async ({ opts }) => {
+  const backend = (opts.backend ?? 'wasm') as BackendName;
+  const preset = (opts.preset ?? 'default') as PresetName;
+  const steps = Number(opts.steps ?? 1);
+  if (backend === 'webgpu') await installNodeWebGPU();
+  await initNodeBackend(backend);
+  const config = presetConfig(preset);
+  const { model, source } = await loadPolicyModel({ scratch: opts.from === 'scratch', modelSize: config.modelSize, seed: config.seed });
+  const executor = createNodeExecutor();
+  const policy = new ModelPolicy(model, { learningRate: config.learningRate, weightDecay: config.weightDecay });
+  // What the update trains on: every trajectory's whole sequence (prompt and response) goes through the
+  // model, in padded micro-batches, though only response tokens carry loss.
+  let update = { trajectories: 0, positions: 0, paddedPositions: 0, responseTokens: 0 };
+  const innerUpdate = policy.update.bind(policy);
+  policy.update = (trajectories, options) => {
+    const used = trajectories.filter((t) => t.generation.responseIds.length > 0).map((t) => t.generation);
+    const lengths = used.map((g) => g.promptIds.length + g.responseIds.length - 1);
+    update = {
+      trajectories: used.length,
+      positions: lengths.reduce((a, b) => a + b, 0),
+      paddedPositions: microBatches(lengths, 8192).reduce((n, group) => n + group.length * Math.max(...group.map((i) => lengths[i])), 0),
+      responseTokens: used.reduce((n, g) => n + g.responseIds.length, 0),
+    };
+    return innerUpdate(trajectories, options);
+  };
+  const run = new SelfPlay(policy, executor, config);
+  try {
+    log(`${backend} ${preset}: seeding (${source})`);
+    const seedStart = performance.now();
+    const seeding = await run.seed();
+    const seedMs = performance.now() - seedStart;
+    const records = [];
+    for (let i = 0; i < steps; i++) {
+      log(`${backend} ${preset}: step ${i + 1} of ${steps}`);
+      const { metrics: m } = await run.runStep();
+      const phases = Object.fromEntries(Object.entries(m.phases).map(([k, v]) => [k, round(v)]));
+      const slowest = Object.entries(m.phases).sort((a, b) => b[1] - a[1])[0][0];
+      records.push({
+        ms: round(m.stepMs), phases, slowestPhase: slowest, tokensGenerated: m.tokensGenerated,
+        tokensPerSecond: round(m.tokensPerSecond), trainedTrajectories: m.trainedTrajectories,
+        validProposals: Object.values(m.proposals).reduce((n, p) => n + p.valid, 0),
+        proposals: Object.values(m.proposals).reduce((n, p) => n + p.total, 0),
+        update: { ...update, positionsPerSec: Math.round(update.paddedPositions / (m.phases.update / 1000)) },
+      });
+    }
+    const last = records[records.length - 1];
+    return {
+      backend, preset, modelSize: config.modelSize, model: source, parameters: model.parameterCount(),
+      seedMs: round(seedMs), seeding, ...last, steps: records, tensors: tf.memory().numTensors,
+    };
+  } finally {
+    await executor.dispose();
+  }
+});

@@ -1,0 +1,166 @@
+"""The transformer of src/model/gpt.ts written again in PyTorch: the reference of `npm run bench`.
+
+Same architecture (pre-norm blocks, fused q/k/v projection, causal attention, GELU in its sigmoid form
+x * sigmoid(1.702 x), learned positions, no biases in the linear layers, output head tied to the token
+embedding, LayerNorm eps 1e-5), weights read from our checkpoint format (manifest.json + weights.bin:
+little-endian float32 in the manifest's order, matrices stored [in, out]), the same AdamW (decay on
+matrices only) and the same global gradient-norm clip.
+
+    /usr/bin/python3 bench/torch_gpt.py --ckpt DIR [--check DIR] [--bench-steps N] [--batch 16] [--seq 64]
+
+--check DIR reads ids.json (B sequences of T+1 tokens), logits.bin (our logits of the first T tokens,
+float32 [B*T, V]) and ours.json (our loss, gradient norm and loss after one AdamW step) and compares.
+--bench-steps N times N training steps on random tokens. Prints one JSON object.
+
+Needs Debian's python3-torch WITH libopenblas0-pthread (without OpenBLAS its matmuls run on the
+reference BLAS, about 20x slower): apt-get install -y python3-torch libopenblas0-pthread
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+GELU_K = 1.702
+LN_EPS = 1e-5
+MASKED = -1e9
+
+
+class GPT(torch.nn.Module):
+    def __init__(self, config, weights):
+        super().__init__()
+        self.config = config
+        # Parameter names keep the checkpoint's names, with '.' (not allowed in a module's names) as '__'.
+        self.p = torch.nn.ParameterDict({name.replace('.', '__'): torch.nn.Parameter(t) for name, t in weights.items()})
+
+    def w(self, name):
+        return self.p[name.replace('.', '__')]
+
+    def forward(self, ids):
+        c = self.config
+        B, T = ids.shape
+        d, H = c['dModel'], c['nHead']
+        hd = d // H
+        x = self.w('wte')[ids] + self.w('wpe')[:T]
+        bias = torch.full((T, T), MASKED).triu(1)
+        for i in range(c['nLayer']):
+            h = F.layer_norm(x, (d,), self.w(f'h.{i}.ln1.g'), self.w(f'h.{i}.ln1.b'), LN_EPS)
+            q, k, v = (h @ self.w(f'h.{i}.attn.wqkv')).view(B, T, 3, H, hd).permute(2, 0, 3, 1, 4)
+            p = torch.softmax((q * (1 / math.sqrt(hd))) @ k.transpose(-1, -2) + bias, dim=-1)
+            y = (p @ v).transpose(1, 2).reshape(B, T, d)
+            x = x + y @ self.w(f'h.{i}.attn.wo')
+            h = F.layer_norm(x, (d,), self.w(f'h.{i}.ln2.g'), self.w(f'h.{i}.ln2.b'), LN_EPS)
+            z = h @ self.w(f'h.{i}.mlp.w1')
+            x = x + (z * torch.sigmoid(GELU_K * z)) @ self.w(f'h.{i}.mlp.w2')
+        x = F.layer_norm(x, (d,), self.w('lnf.g'), self.w('lnf.b'), LN_EPS)
+        return x @ self.w('wte').t()  # [B, T, V]
+
+
+def load_checkpoint(folder):
+    with open(os.path.join(folder, 'manifest.json')) as f:
+        manifest = json.load(f)
+    with open(os.path.join(folder, manifest['weightsFile']), 'rb') as f:
+        flat = torch.frombuffer(bytearray(f.read()), dtype=torch.float32)
+    weights = {}
+    for w in manifest['weights']:
+        n = math.prod(w['shape'])
+        weights[w['name']] = flat[w['offset']:w['offset'] + n].clone().view(*w['shape'])
+    return manifest['config'], weights
+
+
+def optimizer_for(model, lr, weight_decay):
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW(
+        [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}],
+        lr=lr, betas=(0.9, 0.999), eps=1e-8)
+
+
+def train_step(model, opt, ids, max_grad_norm=1.0):
+    """One step of mean next-token cross-entropy; returns (loss, gradient norm before clipping)."""
+    logits = model(ids[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    opt.step()
+    return loss.item(), norm.item()
+
+
+def blas_library():
+    try:
+        with open('/proc/self/maps') as f:
+            libs = {line.split()[-1] for line in f if 'blas' in line.lower() and '/' in line}
+        return sorted(libs)
+    except OSError:
+        return []
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--ckpt', required=True)
+    ap.add_argument('--check')
+    ap.add_argument('--bench-steps', type=int, default=0)
+    ap.add_argument('--batch', type=int, default=16)
+    ap.add_argument('--seq', type=int, default=64)
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--weight-decay', type=float, default=0.01)
+    ap.add_argument('--threads', type=int, default=len(os.sched_getaffinity(0)))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    config, weights = load_checkpoint(args.ckpt)
+    out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'config': config}
+
+    if args.check:
+        model = GPT(config, {k: v.clone() for k, v in weights.items()})
+        with open(os.path.join(args.check, 'ids.json')) as f:
+            ids = torch.tensor(json.load(f), dtype=torch.long)
+        B, T = ids.shape[0], ids.shape[1] - 1
+        with open(os.path.join(args.check, 'logits.bin'), 'rb') as f:
+            ours = torch.frombuffer(bytearray(f.read()), dtype=torch.float32).view(B * T, -1)
+        with open(os.path.join(args.check, 'ours.json')) as f:
+            our = json.load(f)
+        with torch.no_grad():
+            logits = model(ids[:, :-1]).reshape(B * T, -1)
+        opt = optimizer_for(model, args.lr, args.weight_decay)
+        loss0, norm0 = train_step(model, opt, ids)
+        with torch.no_grad():
+            after = model(ids[:, :-1])
+            loss1 = F.cross_entropy(after.reshape(-1, after.shape[-1]), ids[:, 1:].reshape(-1)).item()
+        out['check'] = {
+            'maxLogitDiff': (logits - ours).abs().max().item(),
+            'maxAbsLogit': logits.abs().max().item(),
+            'loss': loss0, 'ourLoss': our['loss'], 'lossDiff': abs(loss0 - our['loss']),
+            'gradNorm': norm0, 'ourGradNorm': our['gradNorm'], 'gradNormRelDiff': abs(norm0 - our['gradNorm']) / max(norm0, 1e-12),
+            'lossAfterStep': loss1, 'ourLossAfterStep': our['lossAfterStep'], 'lossAfterStepDiff': abs(loss1 - our['lossAfterStep']),
+        }
+
+    if args.bench_steps > 0:
+        model = GPT(config, {k: v.clone() for k, v in weights.items()})
+        opt = optimizer_for(model, args.lr, args.weight_decay)
+        g = torch.Generator().manual_seed(2)
+        ids = torch.randint(0, config['vocabSize'], (args.batch, args.seq + 1), generator=g)
+        for _ in range(2):
+            train_step(model, opt, ids)
+        times = []
+        cpu0 = time.process_time()
+        for _ in range(args.bench_steps):
+            t0 = time.perf_counter()
+            train_step(model, opt, ids)
+            times.append((time.perf_counter() - t0) * 1000)
+        ms = statistics.median(times)
+        out['bench'] = {
+            'batch': args.batch, 'seq': args.seq, 'steps': args.bench_steps, 'msPerStep': ms,
+            'cpuMsPerStep': (time.process_time() - cpu0) * 1000 / args.bench_steps,
+            'tokensPerSec': args.batch * args.seq / (ms / 1000),
+        }
+    out['blas'] = blas_library()
+    print(json.dumps(out))
+
+
+if __name__ == '__main__':
+    main()
