@@ -8,16 +8,15 @@
 // ({"id", "type", "greedy", "correct", "samples", "greedyAnswer", "greedyReason"?}) for paired
 // comparisons (e.g. a bootstrap over tasks).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parseSuite } from '../data/eval-suite';
 import { evaluate } from '../data/evaluate';
 import { modelFromCheckpoint } from '../model/checkpoint';
 import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
 import { readCheckpointDir } from '../model/node-checkpoint';
 import { ModelPolicy } from '../model/policy';
-import type { BackendName } from '../model/tf';
 import { TOKENIZER_VERSION } from '../model/tokenizer';
 import { createNodeExecutor } from '../sandbox/node';
+import { backendFlag, failer, parseFlags, type Fail } from './args';
 
 const USAGE = `usage: npm run -s eval -- --checkpoint DIR --tasks FILE [options]
 
@@ -32,26 +31,14 @@ const USAGE = `usage: npm run -s eval -- --checkpoint DIR --tasks FILE [options]
   --batch N           tasks per generation call (default 32)
 `;
 
-function fail(message: string): never {
-  process.stderr.write(`eval: ${message}\n`);
-  process.exit(2);
-}
+const fail: Fail = failer('eval');
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        checkpoint: { type: 'string' }, tasks: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' },
-        backend: { type: 'string' }, unconstrained: { type: 'boolean' }, 'per-task': { type: 'string' }, batch: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n\n${USAGE}`);
-  }
-  if (args.help) { process.stdout.write(USAGE); return; }
+  const args = parseFlags({
+    checkpoint: { type: 'string' }, tasks: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' },
+    backend: { type: 'string' }, unconstrained: { type: 'boolean' }, 'per-task': { type: 'string' }, batch: { type: 'string' },
+  }, USAGE, fail);
+  if (!args) return;
   if (!args.checkpoint || !args.tasks) fail(`--checkpoint and --tasks are required\n\n${USAGE}`);
   const int = (v: string | undefined, name: string, fallback: number, min: number) => {
     if (v === undefined) return fallback;
@@ -62,8 +49,7 @@ async function main(): Promise<void> {
   const samples = int(args.samples, 'samples', 4, 1);
   const seed = int(args.seed, 'seed', 0, 0);
   const batch = int(args.batch, 'batch', 32, 1);
-  const backendArg = args.backend as BackendName | undefined;
-  if (backendArg && !['cpu', 'wasm', 'webgpu'].includes(backendArg)) fail('--backend must be cpu, wasm or webgpu');
+  const backendArg = backendFlag(args.backend, fail);
 
   let tasks;
   try { tasks = parseSuite(readFileSync(args.tasks, 'utf8')); } catch (e) { fail(`${args.tasks}: ${(e as Error).message}`); }

@@ -8,7 +8,6 @@
 // wall time, backend and final losses. Same seed and backend, same data, batches and loss curve.
 import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CONFIG_SPECS } from '../azr/config';
 import { createRng, type Rng } from '../azr/rng';
 import { buildPretrainExamples, examplesFromPrograms, PRETRAIN_MIX, type PretrainExample } from '../data/dataset';
@@ -21,10 +20,10 @@ import type { LMExample } from '../model/loss';
 import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
 import { writeCheckpointDir } from '../model/node-checkpoint';
 import { encode, TOKENIZER_VERSION, vocabSize } from '../model/tokenizer';
-import type { BackendName } from '../model/tf';
 import { lmStep, responseLogProbs } from '../model/train';
 import { validateProposals } from '../sandbox/check';
 import { createNodeExecutor } from '../sandbox/node';
+import { backendFlag, failer, parseFlags, type Fail } from './args';
 
 const USAGE = `usage: npm run pretrain -- --seed S --out DIR [options]
 
@@ -51,10 +50,7 @@ stdout, one JSON line each:
   {"event":"saved", "step", "dir"}  a checkpoint was written
 `;
 
-function fail(message: string): never {
-  process.stderr.write(`pretrain: ${message}\n`);
-  process.exit(2);
-}
+const fail: Fail = failer('pretrain');
 
 interface Encoded { promptIds: number[]; targetIds: number[] }
 
@@ -118,22 +114,13 @@ function floatArg(value: string | undefined, name: string, fallback: number): nu
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        seed: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
-        model: { type: 'string' }, backend: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
-        'weight-decay': { type: 'string' }, examples: { type: 'string' }, 'val-examples': { type: 'string' },
-        'eval-every': { type: 'string' }, 'save-every': { type: 'string' }, 'log-every': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n\n${USAGE}`);
-  }
-  if (args.help) { process.stdout.write(USAGE); return; }
+  const args = parseFlags({
+    seed: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
+    model: { type: 'string' }, backend: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
+    'weight-decay': { type: 'string' }, examples: { type: 'string' }, 'val-examples': { type: 'string' },
+    'eval-every': { type: 'string' }, 'save-every': { type: 'string' }, 'log-every': { type: 'string' },
+  }, USAGE, fail);
+  if (!args) return;
   if (!args.out) fail(`--out DIR is required\n\n${USAGE}`);
   const out = args.out;
   const seed = intArg(args.seed, 'seed', 0, 0);
@@ -141,8 +128,7 @@ async function main(): Promise<void> {
   const batch = intArg(args.batch, 'batch', 32);
   const preset = (args.model ?? 'default') as PresetName;
   if (!['tiny', 'default', 'small', 'medium'].includes(preset)) fail('--model must be tiny, default, small or medium');
-  const backendArg = args.backend as BackendName | undefined;
-  if (backendArg && !['cpu', 'wasm', 'webgpu'].includes(backendArg)) fail('--backend must be cpu, wasm or webgpu');
+  const backendArg = backendFlag(args.backend, fail);
   const peakLr = floatArg(args.lr, 'lr', 1e-3);
   const warmup = intArg(args.warmup, 'warmup', Math.min(200, Math.ceil(0.05 * steps)), 0);
   const weightDecay = floatArg(args['weight-decay'], 'weight-decay', 0.01);

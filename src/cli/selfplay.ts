@@ -3,14 +3,13 @@
 // Runs Absolute Zero self-play headless and prints one JSON metrics line per step on stdout; the
 // backend, why it was chosen, and where the model came from go to stderr.
 
-import { parseArgs } from 'node:util';
 import { applyOverrides, CONFIG_KEYS, CONFIG_SPECS, describeRange, presetConfig, PRESETS, type PresetName } from '../azr/config';
 import { SelfPlay } from '../azr/selfplay';
 import { createNodeExecutor } from '../sandbox/node';
 import { loadPolicyModel, saveModel } from '../model/node-checkpoint';
 import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
 import { ModelPolicy } from '../model/policy';
-import type { BackendName } from '../model/tf';
+import { backendFlag, failer, parseFlags, type Fail } from './args';
 
 const USAGE = `usage: npm run -s selfplay -- --steps N [options]
 
@@ -31,26 +30,14 @@ Hyperparameters (--set):
 ${CONFIG_KEYS.map((k) => `  ${k.padEnd(18)} ${describeRange(CONFIG_SPECS[k])} (default ${CONFIG_SPECS[k].default})`).join('\n')}
 `;
 
-function fail(message: string): never {
-  process.stderr.write(`selfplay: ${message}\n`);
-  process.exit(2);
-}
+const fail: Fail = failer('selfplay');
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        steps: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, preset: { type: 'string' },
-        set: { type: 'string', multiple: true }, from: { type: 'string' }, scratch: { type: 'boolean' }, save: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n\n${USAGE}`);
-  }
-  if (args.help) { process.stdout.write(USAGE); return; }
+  const args = parseFlags({
+    steps: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, preset: { type: 'string' },
+    set: { type: 'string', multiple: true }, from: { type: 'string' }, scratch: { type: 'boolean' }, save: { type: 'string' },
+  }, USAGE, fail);
+  if (!args) return;
   const steps = Number(args.steps ?? NaN);
   if (!Number.isInteger(steps) || steps < 0) fail('--steps must be a non-negative integer');
   const preset = (args.preset ?? 'default') as PresetName;
@@ -60,8 +47,7 @@ async function main(): Promise<void> {
   const configured = applyOverrides(presetConfig(preset), overrides);
   if (!configured.ok) fail(configured.message);
   const config = configured.config;
-  const backendArg = args.backend as BackendName | undefined;
-  if (backendArg && !['cpu', 'wasm', 'webgpu'].includes(backendArg)) fail('--backend must be cpu, wasm or webgpu');
+  const backendArg = backendFlag(args.backend, fail);
   if (args.from && args.scratch) fail('--from and --scratch exclude each other');
 
   const choice = await initBestNodeBackend(backendArg);
