@@ -1,0 +1,158 @@
+// `npm run -s proof -- run [--variants a,b] [--seeds 0,1,2] [--jobs 2] [--out runs/proof] [--steps N]`
+// `npm run -s proof -- report [--out runs/proof] [--json]`
+// The proof that self-play helps (issue: base model and proof): `run` plays each (variant, seed) from the
+// shipped base with the shared recipe (src/proof/variants.ts), saves the checkpoint, and evaluates it on
+// the held-out suite with per-task results; the base itself is evaluated once the same way. Runs whose
+// eval.jsonl exists are skipped, so an interrupted matrix resumes. `report` prints the markdown tables
+// (pass@1 per type, spread over seeds, paired bootstrap intervals) and writes OUT/summary.json.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildReport, parsePerTask, reportMarkdown, type RunResults } from '../proof/report';
+import { PROOF_RECIPE, PROOF_VARIANTS, proofVariant, runDirName } from '../proof/variants';
+import { SHIPPED_CHECKPOINT_DIR } from '../model/node-checkpoint';
+import { failer, parseFlags, type Fail } from './args';
+
+const USAGE = `usage: npm run -s proof -- run|report [options]
+
+  run                 play and evaluate every (variant, seed) not yet evaluated, and the base
+  report              print the tables from what is evaluated; write OUT/summary.json
+  --variants a,b      variants (default all: ${PROOF_VARIANTS.map((v) => v.name).join(', ')})
+  --seeds 0,1,2       seeds (default 0,1,2)
+  --jobs N            runs at once (default 2: one per core here)
+  --steps N           self-play steps per run (default ${PROOF_RECIPE.steps})
+  --out DIR           where runs go (default runs/proof)
+  --json              report: print the summary JSON instead of markdown
+
+Every run: selfplay --steps N --seed S --backend ${PROOF_RECIPE.backend} ${PROOF_RECIPE.overrides.map((o) => `--set ${o}`).join(' ')}
+plus the variant's own --set switches, then eval --samples ${PROOF_RECIPE.evalSamples} --seed ${PROOF_RECIPE.evalSeed} on ${PROOF_RECIPE.tasks}.
+`;
+
+const fail: Fail = failer('proof');
+const CLI = (name: string) => join('src', 'cli', `${name}.ts`);
+
+function runTsx(script: string, args: string[], stdoutFile: string, stderrFile: string): Promise<void> {
+  const out = openSync(stdoutFile, 'w');
+  const err = openSync(stderrFile, 'w');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', out, err] });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      closeSync(out);
+      closeSync(err);
+      if (code === 0) resolve();
+      else reject(new Error(`${script} ${args.join(' ')} exited ${code}; see ${stderrFile}`));
+    });
+  });
+}
+
+function evalArgs(checkpoint: string, dir: string): string[] {
+  return ['--checkpoint', checkpoint, '--tasks', PROOF_RECIPE.tasks, '--samples', String(PROOF_RECIPE.evalSamples),
+    '--seed', String(PROOF_RECIPE.evalSeed), '--backend', PROOF_RECIPE.backend, '--per-task', join(dir, 'eval.jsonl')];
+}
+
+async function runMatrix(out: string, variants: string[], seeds: number[], jobs: number, steps: number): Promise<void> {
+  type Job = { name: string; work: () => Promise<void> };
+  const queue: Job[] = [];
+  const baseDir = join(out, 'base');
+  if (!existsSync(join(baseDir, 'eval.jsonl'))) {
+    queue.push({ name: 'base', work: async () => {
+      mkdirSync(baseDir, { recursive: true });
+      await runTsx(CLI('eval'), evalArgs(SHIPPED_CHECKPOINT_DIR, baseDir), join(baseDir, 'eval.json'), join(baseDir, 'eval.err'));
+    } });
+  }
+  // The proof's pair (full AZR, solver-only) for every seed first, then the ablations seed-major, so
+  // an interrupted matrix has the headline comparison complete and every ablation's seed 0 early.
+  const proofFirst = (name: string) => (name === 'full' || name === 'solver-only' ? 0 : 1);
+  const order: [string, number][] = [];
+  for (const tier of [0, 1]) for (const seed of seeds) for (const name of variants) if (proofFirst(name) === tier) order.push([name, seed]);
+  for (const [name, seed] of order) {
+    {
+      const v = proofVariant(name);
+      if (!v) fail(`unknown variant ${name}`);
+      const dir = join(out, runDirName(name, seed));
+      if (existsSync(join(dir, 'eval.jsonl'))) continue;
+      queue.push({ name: runDirName(name, seed), work: async () => {
+        mkdirSync(dir, { recursive: true });
+        const sets = [...PROOF_RECIPE.overrides, ...v.overrides].flatMap((o) => ['--set', o]);
+        await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--save', join(dir, 'ckpt')],
+          join(dir, 'steps.jsonl'), join(dir, 'selfplay.err'));
+        await runTsx(CLI('eval'), evalArgs(join(dir, 'ckpt'), dir), join(dir, 'eval.json'), join(dir, 'eval.err'));
+      } });
+    }
+  }
+  process.stderr.write(`proof: ${queue.length} runs to do, ${jobs} at a time\n`);
+  let failed = 0;
+  const worker = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const t0 = Date.now();
+      process.stderr.write(`proof: start ${job.name}\n`);
+      try {
+        await job.work();
+        process.stderr.write(`proof: done ${job.name} in ${((Date.now() - t0) / 60_000).toFixed(1)} min\n`);
+      } catch (e) {
+        failed++;
+        process.stderr.write(`proof: FAILED ${job.name}: ${(e as Error).message}\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  if (failed > 0) process.exit(1);
+}
+
+function loadRuns(out: string): RunResults[] {
+  const runs: RunResults[] = [];
+  for (const entry of readdirSync(out, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const file = join(out, entry.name, 'eval.jsonl');
+    if (!existsSync(file)) continue;
+    const m = /^(.+)-s(\d+)$/.exec(entry.name);
+    const variant = entry.name === 'base' ? 'base' : m?.[1];
+    if (!variant) continue;
+    runs.push({ variant, seed: entry.name === 'base' ? 0 : Number(m?.[2]), results: parsePerTask(readFileSync(file, 'utf8')) });
+  }
+  return runs;
+}
+
+function report(out: string, json: boolean): void {
+  const runs = loadRuns(out);
+  const present = new Set(runs.map((r) => r.variant));
+  const order = ['base', ...PROOF_VARIANTS.map((v) => v.name)].filter((n) => present.has(n));
+  runs.sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.seed - b.seed);
+  const pairs: [string, string][] = [['full', 'base'], ['solver-only', 'base'], ['full', 'solver-only']];
+  for (const v of PROOF_VARIANTS) if (v.name !== 'full' && v.name !== 'solver-only') pairs.push([v.name, 'full']);
+  const summary = buildReport(runs, pairs.filter(([a, b]) => present.has(a) && present.has(b)));
+  writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  const labels = Object.fromEntries([['base', 'base'], ...PROOF_VARIANTS.map((v) => [v.name, v.label])]);
+  process.stdout.write(json ? `${JSON.stringify(summary)}\n` : `${reportMarkdown(summary, labels)}\n`);
+}
+
+async function main(): Promise<void> {
+  const command = process.argv[2]?.startsWith('-') ? undefined : process.argv.splice(2, 1)[0];
+  const args = parseFlags({
+    variants: { type: 'string' }, seeds: { type: 'string' }, jobs: { type: 'string' }, steps: { type: 'string' },
+    out: { type: 'string' }, json: { type: 'boolean' },
+  }, USAGE, fail);
+  if (!args) return;
+  const out = args.out ?? join('runs', 'proof');
+  if (command === 'report') return report(out, args.json ?? false);
+  if (command !== 'run') fail(`expected run or report, got ${command ?? 'nothing'}\n\n${USAGE}`);
+  const ints = (v: string | undefined, name: string, fallback: number[]) => {
+    if (v === undefined) return fallback;
+    const xs = v.split(',').map(Number);
+    if (xs.some((x) => !Number.isInteger(x) || x < 0)) fail(`--${name} must be comma-separated non-negative integers, got ${v}`);
+    return xs;
+  };
+  const variants = args.variants?.split(',') ?? PROOF_VARIANTS.map((v) => v.name);
+  for (const v of variants) if (!proofVariant(v)) fail(`unknown variant ${v}; known: ${PROOF_VARIANTS.map((x) => x.name).join(', ')}`);
+  const [jobs] = ints(args.jobs, 'jobs', [2]);
+  const [steps] = ints(args.steps, 'steps', [PROOF_RECIPE.steps]);
+  if (jobs < 1) fail('--jobs must be ≥ 1');
+  await runMatrix(out, variants, ints(args.seeds, 'seeds', [0, 1, 2]), jobs, steps);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`proof: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

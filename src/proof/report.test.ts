@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport, parsePerTask, reportMarkdown, type PerTaskResult, type RunResults } from './report';
+
+function suite(perType: number, score: (type: string, i: number) => number): PerTaskResult[] {
+  const out: PerTaskResult[] = [];
+  for (const type of ['deduction', 'abduction', 'induction'] as const) {
+    for (let i = 0; i < perType; i++) out.push({ id: `${type}-${i}`, type, correct: score(type, i), samples: 4 });
+  }
+  return out;
+}
+
+describe('proof report', () => {
+  const base: RunResults = { variant: 'base', seed: 0, results: suite(40, () => 0) };
+  // Two seeds of a run that solves every 4th abduction task 4/4 (seed 0) or 2/4 (seed 1), nothing else.
+  const full: RunResults[] = [0, 1].map((seed) => ({
+    variant: 'full', seed, results: suite(40, (t, i) => (t === 'abduction' && i % 4 === 0 ? (seed === 0 ? 4 : 2) : 0)),
+  }));
+
+  it('computes pass@1 per type, its spread over seeds, and paired intervals against the base', () => {
+    const r = buildReport([base, ...full], [['full', 'base']], { reps: 2000 });
+    expect(r.tasks).toBe(120);
+    const abd = r.variants.full.pass1.abduction;
+    expect(abd.perSeed).toEqual([0.25, 0.125]);
+    expect(abd.mean).toBeCloseTo(0.1875, 12);
+    expect(abd.std).toBeCloseTo(Math.SQRT1_2 * 0.125, 12);
+    expect(r.variants.full.pass1.average.mean).toBeCloseTo(0.1875 / 3, 12);
+    const c = r.comparisons[0];
+    expect(c.intervals.abduction.diff).toBeCloseTo(0.1875, 12);
+    expect(c.intervals.abduction.lo).toBeGreaterThan(0);
+    expect(c.intervals.deduction.diff).toBe(0);
+    expect(c.intervals.deduction.excludesZero).toBe(false);
+    const md = reportMarkdown(r, { full: 'full AZR' });
+    expect(md).toContain('| full AZR | 0, 1 | 0.0 ± 0.0 (0.0, 0.0) | 18.8 ± 8.8 (25.0, 12.5)');
+    expect(md).toMatch(/full AZR − base \| \+0\.0 \[\+0\.0, \+0\.0\] \| \+18\.8 \[\+\d+\.\d, \+\d+\.\d\] ✓/);
+  });
+
+  it('refuses results that do not cover the base tasks, and malformed lines', () => {
+    const short: RunResults = { variant: 'full', seed: 0, results: suite(39, () => 1) };
+    expect(() => buildReport([base, short], [['full', 'base']])).toThrow(/missing/);
+    expect(() => parsePerTask('{"id":"a","type":"deduction","correct":1}\n')).toThrow(/line 1/);
+    expect(parsePerTask('{"id":"a","type":"induction","correct":1,"samples":4,"greedy":true}\n\n')).toHaveLength(1);
+  });
+});

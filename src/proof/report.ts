@@ -1,0 +1,143 @@
+// Turns per-task eval results (eval --per-task) of the base and of each (variant, seed) run into the
+// proof's numbers: pass@1 per task type, its mean and spread over seeds, and paired bootstrap
+// intervals over tasks against the base and against other variants.
+
+import { mean, pairedBootstrap, sampleStd, type PairedInterval } from './stats';
+
+export const TASK_TYPES = ['deduction', 'abduction', 'induction'] as const;
+export type TaskTypeName = (typeof TASK_TYPES)[number];
+export type Scope = TaskTypeName | 'average';
+export const SCOPES: readonly Scope[] = [...TASK_TYPES, 'average'];
+
+/** One line of `eval --per-task`. */
+export interface PerTaskResult {
+  id: string;
+  type: TaskTypeName;
+  correct: number;
+  samples: number;
+}
+
+export function parsePerTask(text: string): PerTaskResult[] {
+  return text.split('\n').filter((l) => l.trim() !== '').map((line, i) => {
+    const r = JSON.parse(line) as Partial<PerTaskResult>;
+    if (typeof r.id !== 'string' || !TASK_TYPES.includes(r.type as TaskTypeName) || typeof r.correct !== 'number' || typeof r.samples !== 'number' || r.samples <= 0) {
+      throw new Error(`line ${i + 1}: not a per-task result: ${line.slice(0, 80)}`);
+    }
+    return r as PerTaskResult;
+  });
+}
+
+/** Per-task pass@1 (correct / samples) keyed by id. */
+function scores(results: readonly PerTaskResult[]): Map<string, { type: TaskTypeName; score: number }> {
+  return new Map(results.map((r) => [r.id, { type: r.type, score: r.correct / r.samples }]));
+}
+
+/**
+ * The tasks of a scope, in a fixed order, with their scores under `model` averaged over its seeds.
+ * 'average' is every task (the suite has the same count per type, so its mean is the mean of the types).
+ */
+function taskScores(ids: readonly string[], seeds: readonly Map<string, { type: TaskTypeName; score: number }>[]): number[] {
+  return ids.map((id) => mean(seeds.map((s) => {
+    const e = s.get(id);
+    if (!e) throw new Error(`task ${id} missing from a run's results`);
+    return e.score;
+  })));
+}
+
+export interface VariantSummary {
+  seeds: number[];
+  /** pass@1 per scope: mean over seeds, sample std over seeds, and each seed's value. */
+  pass1: Record<Scope, { mean: number; std: number; perSeed: number[] }>;
+}
+
+export interface Comparison {
+  after: string;
+  before: string;
+  /** Paired bootstrap over tasks of the seed-averaged per-task pass@1. */
+  intervals: Record<Scope, PairedInterval>;
+}
+
+export interface ProofReport {
+  tasks: number;
+  variants: Record<string, VariantSummary>;
+  comparisons: Comparison[];
+}
+
+export interface RunResults {
+  /** 'base' for the starting checkpoint. */
+  variant: string;
+  seed: number;
+  results: PerTaskResult[];
+}
+
+export function buildReport(runs: readonly RunResults[], pairs: readonly [after: string, before: string][], { reps = 10_000, seed = 0 } = {}): ProofReport {
+  const base = runs.find((r) => r.variant === 'base');
+  if (!base) throw new Error('no base results');
+  const ids = base.results.map((r) => r.id);
+  const typeOf = new Map(base.results.map((r) => [r.id, r.type]));
+  const scopeIds = (s: Scope) => (s === 'average' ? ids : ids.filter((id) => typeOf.get(id) === s));
+
+  const byVariant = new Map<string, RunResults[]>();
+  for (const r of runs) byVariant.set(r.variant, [...(byVariant.get(r.variant) ?? []), r]);
+
+  const variants: Record<string, VariantSummary> = {};
+  for (const [name, list] of byVariant) {
+    const sorted = [...list].sort((a, b) => a.seed - b.seed);
+    const maps = sorted.map((r) => scores(r.results));
+    const pass1 = {} as VariantSummary['pass1'];
+    for (const s of SCOPES) {
+      const perSeed = maps.map((m) => mean(taskScores(scopeIds(s), [m])));
+      pass1[s] = { mean: mean(perSeed), std: sampleStd(perSeed), perSeed };
+    }
+    variants[name] = { seeds: sorted.map((r) => r.seed), pass1 };
+  }
+
+  const comparisons: Comparison[] = [];
+  for (const [after, before] of pairs) {
+    const a = byVariant.get(after);
+    const b = byVariant.get(before);
+    if (!a || !b) continue;
+    const am = a.map((r) => scores(r.results));
+    const bm = b.map((r) => scores(r.results));
+    const intervals = {} as Comparison['intervals'];
+    for (const s of SCOPES) {
+      const sid = scopeIds(s);
+      intervals[s] = pairedBootstrap(taskScores(sid, bm), taskScores(sid, am), { reps, seed });
+    }
+    comparisons.push({ after, before, intervals });
+  }
+  return { tasks: ids.length, variants, comparisons };
+}
+
+const pct = (x: number) => (x * 100).toFixed(1);
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${pct(Math.abs(x))}`;
+
+function cell(v: VariantSummary, s: Scope): string {
+  const p = v.pass1[s];
+  return v.seeds.length > 1 ? `${pct(p.mean)} ± ${pct(p.std)} (${p.perSeed.map(pct).join(', ')})` : pct(p.mean);
+}
+
+function intervalCell(i: PairedInterval): string {
+  return `${signed(i.diff)} [${signed(i.lo)}, ${signed(i.hi)}]${i.excludesZero ? (i.lo > 0 ? ' ✓' : ' ✗') : ''}`;
+}
+
+/**
+ * Markdown tables: pass@1 in percent per variant (mean ± std over seeds, then each seed), and each
+ * comparison's mean difference with its 95 % paired bootstrap interval in percentage points
+ * (✓ above zero, ✗ below zero, nothing when it straddles zero).
+ */
+export function reportMarkdown(report: ProofReport, labels: Readonly<Record<string, string>> = {}): string {
+  const label = (n: string) => labels[n] ?? n;
+  const lines: string[] = [];
+  lines.push('| model | seeds | deduction | abduction | induction | average |', '|---|---|---|---|---|---|');
+  for (const [name, v] of Object.entries(report.variants)) {
+    lines.push(`| ${label(name)} | ${name === 'base' ? '—' : v.seeds.join(', ')} | ${SCOPES.map((s) => cell(v, s)).join(' | ')} |`);
+  }
+  if (report.comparisons.length > 0) {
+    lines.push('', '| difference (pp), 95 % paired bootstrap over tasks | deduction | abduction | induction | average |', '|---|---|---|---|---|');
+    for (const c of report.comparisons) {
+      lines.push(`| ${label(c.after)} − ${label(c.before)} | ${SCOPES.map((s) => intervalCell(c.intervals[s])).join(' | ')} |`);
+    }
+  }
+  return lines.join('\n');
+}

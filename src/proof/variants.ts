@@ -1,0 +1,40 @@
+// The proof's runs: full AZR from the base and the paper's ablations, each as config overrides on one
+// shared recipe, so a variant differs from full AZR by exactly its switch (AZR.md "Ablations").
+
+export interface ProofVariant {
+  name: string;
+  label: string;
+  /** Overrides on top of PROOF_RECIPE.overrides. */
+  overrides: string[];
+  /** The paper's AZR-Base-7B code/math average for this setting, where it reports one (AZR.md). */
+  paper?: number;
+}
+
+export const PROOF_RECIPE = {
+  steps: 60,
+  backend: 'wasm',
+  /** Shared by every variant: the RL learning rate and the reference code's −0.5 for trivial/impossible tasks. */
+  overrides: ['learningRate=1e-4', 'extremeSolveRate=reference'],
+  evalSamples: 4,
+  evalSeed: 0,
+  tasks: 'eval/heldout.jsonl',
+} as const;
+
+export const PROOF_VARIANTS: readonly ProofVariant[] = [
+  { name: 'full', label: 'full AZR', overrides: [], paper: 46.8 },
+  { name: 'solver-only', label: 'solver only (proposer frozen)', overrides: ['solverOnly=true'], paper: 45.4 },
+  { name: 'deduction-only', label: 'deduction only', overrides: ['abduction=false', 'induction=false'], paper: 43.3 },
+  { name: 'no-induction', label: 'without induction', overrides: ['induction=false'], paper: 43.8 },
+  { name: 'k0', label: 'no references (K = 0)', overrides: ['references=0'], paper: 43.8 },
+  { name: 'global-baseline', label: 'one global baseline (not TRR++)', overrides: ['baseline=global'] },
+  { name: 'unconstrained', label: 'constrained decoding off', overrides: ['constrained=false'] },
+];
+
+export function proofVariant(name: string): ProofVariant | undefined {
+  return PROOF_VARIANTS.find((v) => v.name === name);
+}
+
+/** Folder of one run under the proof's output folder. */
+export function runDirName(variant: string, seed: number): string {
+  return `${variant}-s${seed}`;
+}
