@@ -14,7 +14,7 @@
 // needed, so the same code trains in Node and in the browser.
 import { tf } from './tf';
 import { attendWithCache, cacheOf, selfAttention, type LayerCache } from './attention';
-import { add, addPositions, dropout, embed, gelu, layerNorm, matmul, matmulTransposed } from './ops';
+import { add, addPositions, dropout, embed, gelu, layerNorm, matmul, matmulTransposed, selectRows } from './ops';
 import { Rng } from './rng';
 
 export interface GPTConfig {
@@ -98,12 +98,17 @@ export interface ForwardOptions {
   returnCache?: boolean;
   /** Logits of each sequence's last position only ([B, V]); inference only. */
   lastOnly?: boolean;
+  /**
+   * Logits of these flattened positions only (row b·T + t, distinct): [rows.length, V]. The policy loss
+   * needs only response positions, so the head and the loss skip the prompts.
+   */
+  rows?: Int32Array;
   /** Applies dropout (pretraining only). */
   train?: boolean;
 }
 
 export interface ForwardResult {
-  /** [B·T, V] (row b·T + t is sequence b, position t), or [B, V] with `lastOnly`. */
+  /** [B·T, V] (row b·T + t is sequence b, position t), [B, V] with `lastOnly`, [rows, V] with `rows`. */
   logits: tf.Tensor2D;
   cache?: KVCache;
 }
@@ -206,6 +211,7 @@ export class GPT {
 
     x = layerNorm(x, p1('lnf.g'), p1('lnf.b'));
     if (o.lastOnly) x = tf.reshape(tf.slice(tf.reshape(x, [B, T, d]), [0, T - 1, 0], [B, 1, d]), [B, d]);
+    else if (o.rows) x = selectRows(x, o.rows);
     return { logits: matmulTransposed(x, p('wte')), cache: o.returnCache ? cache : undefined };
   }
 

@@ -33,17 +33,24 @@ export interface PolicyLossOptions {
   temperature?: number;
 }
 
-/** A right-padded batch, flattened to B·T positions. */
+/**
+ * A right-padded batch, flattened to B·T positions. Without `rows` (pretraining), the per-position
+ * arrays cover all B·T positions; with `rows` (the policy loss), they cover only the positions listed
+ * there — the response tokens' — in that order, and only those go through the output head.
+ */
 export interface PackedBatch {
   B: number;
   T: number;
+  /** [B·T] input ids. */
   inputs: Int32Array;
+  /** Flattened positions (b·T + t) the loss reads; absent means all B·T. */
+  rows?: Int32Array;
   targets: Int32Array;
   /** 1 where the target counts, else 0. */
   weights: Float32Array;
   oldLogProbs?: Float32Array;
   advantages?: Float32Array;
-  /** [B·T·V] additive bias: 0 on allowed tokens, −1e9 elsewhere; absent when nothing was masked. */
+  /** [positions·V] additive bias: 0 on allowed tokens, −1e9 elsewhere; absent when nothing was masked. */
   maskBias?: Float32Array;
 }
 
@@ -70,13 +77,15 @@ export function packLM(examples: LMExample[], V: number): PackedBatch {
 export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
   const B = trajectories.length;
   const T = Math.max(...trajectories.map((tr) => tr.promptIds.length + tr.responseIds.length)) - 1;
+  const M = trajectories.reduce((n, tr) => n + tr.responseIds.length, 0);
   const anyMasks = trajectories.some((tr) => tr.masks);
   const batch: PackedBatch = {
     B, T,
-    inputs: new Int32Array(B * T), targets: new Int32Array(B * T), weights: new Float32Array(B * T),
-    oldLogProbs: new Float32Array(B * T), advantages: new Float32Array(B * T),
-    maskBias: anyMasks ? new Float32Array(B * T * V) : undefined,
+    inputs: new Int32Array(B * T), rows: new Int32Array(M), targets: new Int32Array(M), weights: new Float32Array(M).fill(1),
+    oldLogProbs: new Float32Array(M), advantages: new Float32Array(M),
+    maskBias: anyMasks ? new Float32Array(M * V) : undefined,
   };
+  let k = 0;
   trajectories.forEach((tr, b) => {
     const P = tr.promptIds.length;
     const R = tr.responseIds.length;
@@ -87,20 +96,18 @@ export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
     checkIds(tr.promptIds, V, `trajectory ${b} prompt`);
     checkIds(tr.responseIds, V, `trajectory ${b} response`);
     const ids = [...tr.promptIds, ...tr.responseIds];
-    for (let t = 0; t + 1 < ids.length; t++) {
-      batch.inputs[b * T + t] = ids[t];
-      batch.targets[b * T + t] = ids[t + 1];
-    }
-    for (let j = 0; j < R; j++) {
-      const pos = b * T + P - 1 + j;
-      batch.weights[pos] = 1;
-      batch.oldLogProbs![pos] = tr.oldLogProbs[j];
-      batch.advantages![pos] = tr.advantage;
+    for (let t = 0; t + 1 < ids.length; t++) batch.inputs[b * T + t] = ids[t];
+    for (let j = 0; j < R; j++, k++) {
+      // Position P − 1 + j predicts response token j.
+      batch.rows![k] = b * T + P - 1 + j;
+      batch.targets[k] = tr.responseIds[j];
+      batch.oldLogProbs![k] = tr.oldLogProbs[j];
+      batch.advantages![k] = tr.advantage;
       const mask = tr.masks?.[j];
       if (mask) {
         if (!mask[tr.responseIds[j]]) throw new RangeError(`trajectory ${b}: response token ${j} (id ${tr.responseIds[j]}) is not in its mask`);
         const bias = batch.maskBias!;
-        for (let i = 0; i < V; i++) if (!mask[i]) bias[pos * V + i] = MASKED;
+        for (let i = 0; i < V; i++) if (!mask[i]) bias[k * V + i] = MASKED;
       }
     }
   });
@@ -150,9 +157,12 @@ function targetsOneHot(batch: PackedBatch, V: number): tf.Tensor2D {
   return oneHot(tf.tensor1d(batch.targets, 'int32'), V);
 }
 
-/** Per-position log-probs of the targets [B·T] (inference; the policy loss's distribution). Call inside a tidy. */
+/**
+ * Log-probs of the targets, one per loss position ([B·T], or [rows] for a policy batch), under the policy
+ * loss's distribution (inference). Call inside a tidy.
+ */
 export function targetLogProbs(model: GPT, batch: PackedBatch, temperature = 1): tf.Tensor1D {
-  const { logits } = model.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'));
+  const { logits } = model.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'), { rows: batch.rows });
   return tf.sum(tf.mul(samplingLogProbs(logits, batch, temperature), targetsOneHot(batch, model.config.vocabSize)), -1);
 }
 
@@ -197,12 +207,13 @@ export interface PolicyStats {
  * function; the metrics' sums are returned in `stats` (kept tensors: the caller disposes them).
  */
 export function policyLoss(model: GPT, batch: PackedBatch, scale: number, options: PolicyLossOptions = {}): { loss: tf.Scalar; stats: PolicyStats } {
-  // No dropout: the sampler ran without it, so before any update the ratio is exactly 1.
-  const { logits } = model.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'));
+  // No dropout: the sampler ran without it, so before any update the ratio is exactly 1. Only response
+  // positions (batch.rows) go through the head: prompts carry no loss.
+  const { logits } = model.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'), { rows: batch.rows });
   return policyLossFromLogits(logits, batch, scale, options);
 }
 
-/** The loss part of `policyLoss`, on logits [B·T, V]. */
+/** The loss part of `policyLoss`, on logits [positions, V] (one row per entry of the batch's per-position arrays). */
 export function policyLossFromLogits(logits: tf.Tensor2D, batch: PackedBatch, scale: number, options: PolicyLossOptions = {}): { loss: tf.Scalar; stats: PolicyStats } {
   const eps = options.clipEps ?? 0.2;
   const entropyCoef = options.entropyCoef ?? 0.001;

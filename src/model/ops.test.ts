@@ -8,7 +8,7 @@ import { selfAttention } from './attention';
 import { MASKED } from './gpt';
 import { crossEntropyFromLogits, packLM, packPolicy, policyLossFromLogits } from './loss';
 import { initNodeBackend } from './node-backend';
-import { add, addPositions, embed, gelu, layerNorm, matmul, matmulTransposed } from './ops';
+import { add, addPositions, embed, gelu, layerNorm, matmul, matmulTransposed, selectRows } from './ops';
 import { Rng } from './rng';
 
 beforeAll(async () => {
@@ -49,6 +49,11 @@ describe('hand-written gradients match autodiff', () => {
     await checkOp((t) => embed(t as tf.Tensor2D, ids), (t) => tf.gather(t, ids), [randn([6, 4])]);
     await checkOp((x, p) => addPositions(x as tf.Tensor2D, p as tf.Tensor2D, 2, 3),
       (x, p) => tf.reshape(tf.add(tf.reshape(x, [2, 3, 4]), tf.slice(p, [0, 0], [3, 4])), [6, 4]), [randn([6, 4]), randn([8, 4])]);
+  });
+
+  it('selectRows: gather forward, scatter backward', async () => {
+    const rows = Int32Array.from([4, 0, 2]);
+    await checkOp((x) => selectRows(x as tf.Tensor2D, rows), (x) => tf.gather(x, tf.tensor1d(rows, 'int32')), [randn([6, 3])]);
   });
 
   it('layerNorm and gelu', async () => {
@@ -100,7 +105,7 @@ describe('hand-written gradients match autodiff', () => {
     const opts = { clipEps: 0.2, entropyCoef: 0.05, temperature: 0.7 };
     const reference = (z: tf.Tensor) => {
       let zz = tf.div(z, opts.temperature);
-      zz = tf.add(zz, tf.tensor2d(batch.maskBias!, [batch.B * batch.T, V]));
+      zz = tf.add(zz, tf.tensor2d(batch.maskBias!, [batch.targets.length, V]));
       const logpAll = tf.logSoftmax(zz);
       const logp = tf.sum(tf.mul(logpAll, tf.oneHot(tf.tensor1d(batch.targets, 'int32'), V)), -1);
       const ratio = tf.exp(tf.sub(logp, tf.tensor1d(batch.oldLogProbs!)));
@@ -114,6 +119,8 @@ describe('hand-written gradients match autodiff', () => {
       tf.dispose(Object.values(stats));
       return loss;
     };
-    await checkOp(custom, reference, [randn([batch.B * batch.T, V], 2)]);
+    expect(batch.targets.length).toBe(5); // one logits row per response token
+    expect(Array.from(batch.rows!)).toEqual([1, 2, 3, 4, 5]); // b·T + P − 1 + j, T = 4
+    await checkOp(custom, reference, [randn([batch.targets.length, V], 2)]);
   });
 });

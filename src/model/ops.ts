@@ -87,6 +87,19 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   return op(table) as tf.Tensor2D;
 }
 
+/**
+ * Rows `rows` of x ([N, d] → [M, d], rows distinct): a gather forward and, backward, a scatter of dy into
+ * zeros [N, d]. The policy loss uses it to put only response positions through the output head.
+ */
+export function selectRows(x: tf.Tensor2D, rows: Int32Array): tf.Tensor2D {
+  const [N, d] = x.shape;
+  const op = custom((xs: tf.Tensor2D) => ({
+    value: tf.gather(xs, tf.tensor1d(rows, 'int32')),
+    gradFunc: (dy) => [tf.scatterND(tf.tensor2d(rows, [rows.length, 1], 'int32'), dy as tf.Tensor2D, [N, d])],
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
 /** x [B·T, d] plus position rows 0…T−1 of `wpe` [C, d], in every sequence of the batch. */
 export function addPositions(x: tf.Tensor2D, wpe: tf.Tensor2D, B: number, T: number): tf.Tensor2D {
   const [C, d] = wpe.shape;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AdamW } from './adamw';
 import { GPT, makeConfig } from './gpt';
-import type { Trajectory } from './loss';
+import { packPolicy, policyLoss, type PackedBatch, type Trajectory } from './loss';
 import { initNodeBackend } from './node-backend';
 import { sample } from './sampler';
 import { tf } from './tf';
@@ -80,6 +80,44 @@ describe('training step', () => {
     expect(many.r.loss).toBeCloseTo(one.r.loss, 5);
     expect(many.r.gradNorm).toBeCloseTo(one.r.gradNorm, 5);
     one.w.forEach((w, i) => w.forEach((x, j) => expect(Math.abs(x - many.w[i][j])).toBeLessThan(1e-5)));
+  });
+
+  it('the head over response rows only gives the loss and gradients of the head over every position', async () => {
+    await initNodeBackend('wasm');
+    const model = new GPT(config, 23);
+    const trajectories = await sampledTrajectories(model, (i) => 0.7 - i * 0.4, 0.8);
+    const rowsBatch = packPolicy(trajectories, V);
+    // The same batch spread over all B·T positions, zero weight off the response (the layout before rows).
+    const { B, T } = rowsBatch;
+    const rows = rowsBatch.rows!;
+    const spread = <A extends Float32Array | Int32Array>(a: A, make: (n: number) => A, width = 1): A => {
+      const out = make(B * T * width);
+      rows.forEach((r, k) => out.set(a.subarray(k * width, (k + 1) * width), r * width));
+      return out;
+    };
+    const allBatch: PackedBatch = {
+      B, T, inputs: rowsBatch.inputs,
+      targets: spread(rowsBatch.targets, (n) => new Int32Array(n)),
+      weights: spread(rowsBatch.weights, (n) => new Float32Array(n)),
+      oldLogProbs: spread(rowsBatch.oldLogProbs!, (n) => new Float32Array(n)),
+      advantages: spread(rowsBatch.advantages!, (n) => new Float32Array(n)),
+      maskBias: rowsBatch.maskBias && spread(rowsBatch.maskBias, (n) => new Float32Array(n), V),
+    };
+    expect(rows.length).toBeLessThan(B * T);
+    const run = (batch: PackedBatch) => tf.variableGrads(() => {
+      const { loss, stats } = policyLoss(model, batch, 0.1, { temperature: 0.8, entropyCoef: 0.01 });
+      tf.dispose(Object.values(stats));
+      return loss;
+    }, model.variables());
+    const a = run(rowsBatch);
+    const b = run(allBatch);
+    expect(a.value.dataSync()[0]).toBeCloseTo(b.value.dataSync()[0], 6);
+    for (const name of Object.keys(a.grads)) {
+      const [x, y] = [a.grads[name].dataSync(), b.grads[name].dataSync()];
+      x.forEach((v, i) => expect(Math.abs(v - y[i])).toBeLessThan(1e-6));
+    }
+    tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+    model.dispose();
   });
 
   it('reports the pre-clip gradient norm and whether it clipped', async () => {

@@ -100,10 +100,11 @@ export async function responseLogProbs(
     const logp = tf.tidy(() => targetLogProbs(model, batch, temperature));
     const values = await logp.data();
     logp.dispose();
-    group.forEach((i, b) => {
-      const P = full[i].promptIds.length;
-      out[i] = full[i].responseIds.map((_, j) => values[b * batch.T + P - 1 + j]);
-    });
+    let k = 0; // the batch lists response positions trajectory by trajectory
+    for (const i of group) {
+      out[i] = Array.from(values.subarray(k, k + full[i].responseIds.length));
+      k += full[i].responseIds.length;
+    }
   }
   return out;
 }
