@@ -14,11 +14,11 @@ import { buildPretrainExamples, examplesFromPrograms, PRETRAIN_MIX, type Pretrai
 import { generatePrograms, validityRate, type Labeller } from '../data/generate';
 import { FAMILIES } from '../data/families';
 import { AdamW } from '../model/adamw';
-import { serializeModel } from '../model/checkpoint';
+import { modelFromCheckpoint, serializeModel } from '../model/checkpoint';
 import { GPT, makeConfig, type PresetName } from '../model/gpt';
 import type { LMExample } from '../model/loss';
 import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
-import { writeCheckpointDir } from '../model/node-checkpoint';
+import { readCheckpointDir, writeCheckpointDir } from '../model/node-checkpoint';
 import { encode, TOKENIZER_VERSION, vocabSize } from '../model/tokenizer';
 import { lmStep, responseLogProbs } from '../model/train';
 import { validateProposals } from '../sandbox/check';
@@ -32,6 +32,8 @@ const USAGE = `usage: npm run pretrain -- --seed S --out DIR [options]
   --steps N           optimiser steps (default 2000)
   --batch B           sequences per step (default 32)
   --model NAME        tiny | default | small | medium (default: default)
+  --from DIR          continue training this checkpoint (its model size; fresh optimiser and schedule;
+                      use another --seed than its own for new programs); default: random initialisation
   --backend NAME      cpu | wasm | webgpu (default: the fastest available, reason on stderr)
   --lr X              peak learning rate (default 1e-3): linear warm-up, then cosine decay to 10 %
   --warmup N          warm-up steps (default: 5 % of the steps, at most 200)
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
     model: { type: 'string' }, backend: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
     'weight-decay': { type: 'string' }, examples: { type: 'string' }, 'val-examples': { type: 'string' },
     'eval-every': { type: 'string' }, 'save-every': { type: 'string' }, 'log-every': { type: 'string' },
+    from: { type: 'string' },
   }, USAGE, fail);
   if (!args) return;
   if (!args.out) fail(`--out DIR is required\n\n${USAGE}`);
@@ -152,9 +155,20 @@ async function main(): Promise<void> {
   const started = performance.now();
   const elapsedS = () => Math.round((performance.now() - started) / 100) / 10;
   const rng = createRng(seed);
-  const config = makeConfig(preset, vocabSize);
-  const model = new GPT(config, seed);
-  process.stderr.write(`model: ${preset}, ${model.parameterCount()} parameters, context ${config.contextLength}\n`);
+  let model: GPT;
+  let from: { dir: string; meta?: Record<string, unknown> } | undefined;
+  if (args.from) {
+    const checkpoint = await readCheckpointDir(args.from);
+    if (args.model !== undefined && JSON.stringify(checkpoint.manifest.config) !== JSON.stringify(makeConfig(preset, vocabSize))) {
+      fail(`--model ${preset} does not match the model of ${args.from}`);
+    }
+    model = modelFromCheckpoint(checkpoint, TOKENIZER_VERSION);
+    from = { dir: args.from, meta: checkpoint.manifest.meta };
+  } else {
+    model = new GPT(makeConfig(preset, vocabSize), seed);
+  }
+  const config = model.config;
+  process.stderr.write(`model: ${from ? `from ${from.dir}` : preset}, ${model.parameterCount()} parameters, context ${config.contextLength}\n`);
 
   const executor = createNodeExecutor();
   const label: Labeller = (runs) => validateProposals(executor, runs);
@@ -209,7 +223,7 @@ async function main(): Promise<void> {
 
   const save = async (step: number) => {
     const meta = {
-      kind: 'pretrain', seed, preset, step, steps, batch, learningRate: peakLr, warmup, weightDecay,
+      kind: 'pretrain', seed, preset: from ? (from.meta?.preset ?? 'from checkpoint') : preset, from, step, steps, batch, learningRate: peakLr, warmup, weightDecay,
       schedule: 'linear warm-up, cosine decay to 10 %', backend: choice.name, wallTimeS: elapsedS(),
       finalLoss: lastLoss, valLoss, heldoutLoss, tokenizerVersion: TOKENIZER_VERSION, data: dataRecord,
       command: `npm run pretrain -- ${process.argv.slice(2).join(' ')}`, savedAt: new Date().toISOString(),

@@ -3,7 +3,8 @@
 // The proof that self-play helps (issue: base model and proof): `run` plays each (variant, seed) from the
 // shipped base with the shared recipe (src/proof/variants.ts), saves the checkpoint, and evaluates it on
 // the held-out suite with per-task results; the base itself is evaluated once the same way. Runs whose
-// eval.jsonl exists are skipped, so an interrupted matrix resumes. `report` prints the markdown tables
+// eval.jsonl exists are skipped, and one whose self-play finished is only evaluated, so an interrupted
+// matrix resumes. `report` prints the markdown tables
 // (pass@1 per type, spread over seeds, paired bootstrap intervals) and writes OUT/summary.json.
 
 import { spawn } from 'node:child_process';
@@ -52,6 +53,12 @@ function evalArgs(checkpoint: string, dir: string): string[] {
     '--seed', String(PROOF_RECIPE.evalSeed), '--backend', PROOF_RECIPE.backend, '--per-task', join(dir, 'eval.jsonl')];
 }
 
+/** A run whose self-play finished (all steps logged, checkpoint saved) needs only its evaluation. */
+function playedAlready(dir: string, steps: number): boolean {
+  if (!existsSync(join(dir, 'ckpt', 'manifest.json')) || !existsSync(join(dir, 'steps.jsonl'))) return false;
+  return readFileSync(join(dir, 'steps.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '').length === steps;
+}
+
 async function runMatrix(out: string, variants: string[], seeds: number[], jobs: number, steps: number): Promise<void> {
   type Job = { name: string; work: () => Promise<void> };
   const queue: Job[] = [];
@@ -76,8 +83,10 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
       queue.push({ name: runDirName(name, seed), work: async () => {
         mkdirSync(dir, { recursive: true });
         const sets = [...PROOF_RECIPE.overrides, ...v.overrides].flatMap((o) => ['--set', o]);
-        await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--save', join(dir, 'ckpt')],
-          join(dir, 'steps.jsonl'), join(dir, 'selfplay.err'));
+        if (!playedAlready(dir, steps)) {
+          await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--save', join(dir, 'ckpt')],
+            join(dir, 'steps.jsonl'), join(dir, 'selfplay.err'));
+        }
         await runTsx(CLI('eval'), evalArgs(join(dir, 'ckpt'), dir), join(dir, 'eval.json'), join(dir, 'eval.err'));
       } });
     }
