@@ -84,7 +84,7 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
         mkdirSync(dir, { recursive: true });
         const sets = [...PROOF_RECIPE.overrides, ...v.overrides].flatMap((o) => ['--set', o]);
         if (!playedAlready(dir, steps)) {
-          await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--save', join(dir, 'ckpt')],
+          await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--save', join(dir, 'ckpt'), '--dump-buffers', join(dir, 'buffers.jsonl')],
             join(dir, 'steps.jsonl'), join(dir, 'selfplay.err'));
         }
         await runTsx(CLI('eval'), evalArgs(join(dir, 'ckpt'), dir), join(dir, 'eval.json'), join(dir, 'eval.err'));

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { TIMING_FIELDS } from '../azr/metrics';
@@ -24,7 +27,8 @@ function withoutTiming(line: string): unknown {
 
 describe('selfplay CLI', () => {
   it('replays a seeded 3-step tiny run line for line, apart from timing fields', async () => {
-    const args = ['--steps', '3', '--preset', 'tiny', '--scratch', '--backend', 'wasm', '--seed', '5'];
+    const dir = mkdtempSync(join(tmpdir(), 'azr-selfplay-'));
+    const args = ['--steps', '3', '--preset', 'tiny', '--scratch', '--backend', 'wasm', '--seed', '5', '--dump-buffers', join(dir, 'buffers.jsonl')];
     const [a, b] = [await selfplay(args), await selfplay(args)];
     expect(a.code).toBe(0);
     expect(a.stderr).toContain('backend: wasm');
@@ -39,6 +43,15 @@ describe('selfplay CLI', () => {
       for (const key of ['rewardMean', 'advantageMean', 'advantageStd', 'count', 'accuracy']) expect(typeof g[key]).toBe('number');
     }
     for (const key of ['buffers', 'invalid', 'loss', 'entropy', 'tokensPerSecond', 'stepMs', 'phases']) expect(first).toHaveProperty(key);
+    // The dumped buffers are the final buffers, one line per task.
+    const last = JSON.parse(linesA[2]) as { buffers: Record<string, number> };
+    const dumped = readFileSync(join(dir, 'buffers.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; task: { program: string }; heldOutFeatures: unknown[] });
+    for (const type of ['deduction', 'abduction', 'induction']) expect(dumped.filter((t) => t.type === type)).toHaveLength(last.buffers[type]);
+    for (const t of dumped) {
+      expect(typeof t.task.program).toBe('string');
+      expect(Array.isArray(t.heldOutFeatures)).toBe(true);
+    }
+    rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
   it('refuses an unknown key or an out-of-range value with one line naming it, and a non-zero exit', async () => {

@@ -1,10 +1,12 @@
 // `npm run -s selfplay -- --steps N [--seed S] [--backend cpu|wasm|webgpu] [--preset default|tiny|paper]
-//   [--set key=value ...] [--save DIR] [--from DIR | --scratch]`
+//   [--set key=value ...] [--save DIR] [--from DIR | --scratch] [--dump-buffers FILE]`
 // Runs Absolute Zero self-play headless and prints one JSON metrics line per step on stdout; the
 // backend, why it was chosen, and where the model came from go to stderr.
 
-import { applyOverrides, CONFIG_KEYS, CONFIG_SPECS, describeRange, presetConfig, PRESETS, type PresetName } from '../azr/config';
+import { writeFileSync } from 'node:fs';
+import { applyOverrides, CONFIG_KEYS, TASK_TYPES, CONFIG_SPECS, describeRange, presetConfig, PRESETS, type PresetName } from '../azr/config';
 import { SelfPlay } from '../azr/selfplay';
+import { heldOutFeatures } from '../data/features';
 import { createNodeExecutor } from '../sandbox/node';
 import { loadPolicyModel, saveModel } from '../model/node-checkpoint';
 import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
@@ -21,6 +23,8 @@ const USAGE = `usage: npm run -s selfplay -- --steps N [options]
   --from DIR           start from this checkpoint (default: the shipped base, public/checkpoints/base)
   --scratch            start from a randomly initialised model instead
   --save DIR           save the trained checkpoint here at the end
+  --dump-buffers FILE  write the final task buffers as JSON Lines ({type, source, step, task, attempts,
+                       solved, heldOutFeatures}: which held-out-family compositions a program contains)
 
 Output: one JSON line per step with step, buffers, groups (propose.deduction … solve.induction, each with
 rewardMean, advantageMean, advantageStd, count, accuracy, …), invalid, loss, entropy, gradNorm,
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
   const args = parseFlags({
     steps: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, preset: { type: 'string' },
     set: { type: 'string', multiple: true }, from: { type: 'string' }, scratch: { type: 'boolean' }, save: { type: 'string' },
+    'dump-buffers': { type: 'string' },
   }, USAGE, fail);
   if (!args) return;
   const steps = Number(args.steps ?? NaN);
@@ -64,6 +69,15 @@ async function main(): Promise<void> {
     for (let i = 0; i < steps; i++) {
       const record = await run.runStep();
       process.stdout.write(`${JSON.stringify(record.metrics)}\n`);
+    }
+    if (args['dump-buffers']) {
+      const lines = TASK_TYPES.flatMap((type) => run.buffers[type].all().map((t) => {
+        return JSON.stringify({
+          type, source: t.source, step: t.step, task: t.task, attempts: t.attempts, solved: t.solved,
+          heldOutFeatures: [...heldOutFeatures(t.task.program)],
+        });
+      }));
+      writeFileSync(args['dump-buffers'], lines.length > 0 ? `${lines.join('\n')}\n` : '');
     }
     if (args.save) {
       await saveModel(model, args.save, { source, selfPlaySteps: run.step, config });
