@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport, parsePerTask, reportMarkdown, type RunResults } from '../proof/report';
+import { buildDynamics, buildReport, dynamicsMarkdown, parsePerTask, reportMarkdown, type Dynamics, type RunResults } from '../proof/report';
 import { PROOF_RECIPE, PROOF_VARIANTS, proofVariant, runDirName } from '../proof/variants';
 import { SHIPPED_CHECKPOINT_DIR } from '../model/node-checkpoint';
 import { failer, parseFlags, type Fail } from './args';
@@ -132,9 +132,14 @@ function report(out: string, json: boolean): void {
   const pairs: [string, string][] = [['full', 'base'], ['solver-only', 'base'], ['full', 'solver-only']];
   for (const v of PROOF_VARIANTS) if (v.name !== 'full' && v.name !== 'solver-only') pairs.push([v.name, 'full']);
   const summary = buildReport(runs, pairs.filter(([a, b]) => present.has(a) && present.has(b)));
-  writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  const dynamics: Record<string, Dynamics> = {};
+  for (const variant of order.filter((n) => n !== 'base')) {
+    const files = runs.filter((r) => r.variant === variant).map((r) => join(out, runDirName(variant, r.seed), 'steps.jsonl')).filter((f) => existsSync(f));
+    if (files.length > 0) dynamics[variant] = buildDynamics(files.map((f) => readFileSync(f, 'utf8')));
+  }
+  writeFileSync(join(out, 'summary.json'), `${JSON.stringify({ ...summary, dynamics }, null, 1)}\n`);
   const labels = Object.fromEntries([['base', 'base'], ...PROOF_VARIANTS.map((v) => [v.name, v.label])]);
-  process.stdout.write(json ? `${JSON.stringify(summary)}\n` : `${reportMarkdown(summary, labels)}\n`);
+  process.stdout.write(json ? `${JSON.stringify({ ...summary, dynamics })}\n` : `${reportMarkdown(summary, labels)}\n\n${dynamicsMarkdown(dynamics, labels)}\n`);
 }
 
 async function main(): Promise<void> {

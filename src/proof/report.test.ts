@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, parsePerTask, reportMarkdown, type PerTaskResult, type RunResults } from './report';
+import { buildDynamics, buildReport, dynamicsMarkdown, parsePerTask, reportMarkdown, type PerTaskResult, type RunResults } from './report';
 
 function suite(perType: number, score: (type: string, i: number) => number): PerTaskResult[] {
   const out: PerTaskResult[] = [];
@@ -39,5 +39,25 @@ describe('proof report', () => {
     expect(() => buildReport([base, short], [['full', 'base']])).toThrow(/missing/);
     expect(() => parsePerTask('{"id":"a","type":"deduction","correct":1}\n')).toThrow(/line 1/);
     expect(parsePerTask('{"id":"a","type":"induction","correct":1,"samples":4,"greedy":true}\n\n')).toHaveLength(1);
+  });
+
+  it('dynamics: first and last window means of in-run metrics, averaged over seeds', () => {
+    const line = (step: number, acc: number) => JSON.stringify({
+      step, entropy: 1 - step / 100, programComplexity: 0.5,
+      groups: { 'solve.deduction': { accuracy: acc, count: 8 }, 'solve.abduction': { accuracy: 0, count: 0 }, 'propose.deduction': { accuracy: 0.2, count: 8 } },
+      proposals: { deduction: { total: 8, valid: step <= 2 ? 4 : 8 }, abduction: { total: 0, valid: 0 } },
+    });
+    const seedA = [1, 2, 3, 4].map((s) => line(s, s <= 2 ? 0.1 : 0.5)).join('\n');
+    const seedB = [1, 2, 3, 4].map((s) => line(s, s <= 2 ? 0.3 : 0.7)).join('\n');
+    const d = buildDynamics([seedA, seedB], 2);
+    expect(d.rows['solver accuracy, deduction'][0]).toBeCloseTo(0.2, 12);
+    expect(d.rows['solver accuracy, deduction'][1]).toBeCloseTo(0.6, 12);
+    expect(d.rows['solver accuracy, abduction'].every(Number.isNaN)).toBe(true); // no tasks: no number
+    expect(d.rows['valid proposals (share)']).toEqual([0.5, 1]);
+    expect(d.rows.entropy[0]).toBeCloseTo(0.985, 12);
+    const md = dynamicsMarkdown({ full: d }, { full: 'full AZR' });
+    expect(md).toContain('| in-run mean, first 2 → last 2 steps | full AZR |');
+    expect(md).toContain('| solver accuracy, deduction | 0.20 → 0.60 |');
+    expect(md).toContain('| solver accuracy, abduction | — → — |');
   });
 });

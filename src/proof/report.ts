@@ -141,3 +141,61 @@ export function reportMarkdown(report: ProofReport, labels: Readonly<Record<stri
   }
   return lines.join('\n');
 }
+
+/** One line of `selfplay` stdout, the fields the dynamics table reads. */
+interface StepLine {
+  step: number;
+  groups: Record<string, { accuracy: number; count: number }>;
+  proposals: Record<string, { total: number; valid: number }>;
+  entropy: number;
+  programComplexity?: number;
+}
+
+export interface Dynamics {
+  /** Steps averaged at each end: the first `window` and the last `window`. */
+  window: number;
+  /** [first window, last window] means, averaged over the variant's seeds. */
+  rows: Record<string, [number, number]>;
+}
+
+const DYNAMICS_ROWS: readonly [string, (s: StepLine) => number | undefined][] = [
+  ...TASK_TYPES.map((t) => [`solver accuracy, ${t}`, (s: StepLine) => (s.groups[`solve.${t}`]?.count ? s.groups[`solve.${t}`].accuracy : undefined)] as [string, (s: StepLine) => number | undefined]),
+  ...TASK_TYPES.map((t) => [`proposer learnability, ${t}`, (s: StepLine) => (s.groups[`propose.${t}`]?.count ? s.groups[`propose.${t}`].accuracy : undefined)] as [string, (s: StepLine) => number | undefined]),
+  ['valid proposals (share)', (s) => {
+    const ps = Object.values(s.proposals);
+    const total = ps.reduce((n, p) => n + p.total, 0);
+    return total > 0 ? ps.reduce((n, p) => n + p.valid, 0) / total : undefined;
+  }],
+  ['program complexity', (s) => s.programComplexity],
+  ['entropy', (s) => s.entropy],
+];
+
+/** In-run metrics at the start and the end of each run (from its steps.jsonl), averaged over seeds. */
+export function buildDynamics(stepFiles: readonly string[], window = 10): Dynamics {
+  const rows: Record<string, [number, number]> = {};
+  const runs = stepFiles.map((text) => text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as StepLine));
+  for (const [name, read] of DYNAMICS_ROWS) {
+    const ends = runs.filter((r) => r.length > 0).map((r) => {
+      const avg = (part: StepLine[]) => mean(part.map(read).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)));
+      return [avg(r.slice(0, window)), avg(r.slice(-window))];
+    });
+    rows[name] = [mean(ends.map((e) => e[0]).filter((x) => !Number.isNaN(x))), mean(ends.map((e) => e[1]).filter((x) => !Number.isNaN(x)))];
+  }
+  return { window, rows };
+}
+
+/** Markdown: one row per metric, a column pair (first → last window) per variant. */
+export function dynamicsMarkdown(byVariant: Readonly<Record<string, Dynamics>>, labels: Readonly<Record<string, string>> = {}): string {
+  const names = Object.keys(byVariant);
+  if (names.length === 0) return '';
+  const window = byVariant[names[0]].window;
+  const fmt = (x: number) => (Number.isNaN(x) ? '—' : x.toFixed(2));
+  const lines = [
+    `| in-run mean, first ${window} → last ${window} steps | ${names.map((n) => labels[n] ?? n).join(' | ')} |`,
+    `|---|${names.map(() => '---').join('|')}|`,
+  ];
+  for (const [row] of DYNAMICS_ROWS) {
+    lines.push(`| ${row} | ${names.map((n) => { const [a, b] = byVariant[n].rows[row]; return `${fmt(a)} → ${fmt(b)}`; }).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
