@@ -4,11 +4,12 @@
 // shipped base with the shared recipe (src/proof/variants.ts), saves the checkpoint, and evaluates it on
 // the held-out suite with per-task results; the base itself is evaluated once the same way. Runs whose
 // eval.jsonl exists are skipped, and one whose self-play finished is only evaluated, so an interrupted
-// matrix resumes. `report` prints the markdown tables
+// matrix resumes; a run held by another live driver (its pid in DIR/.running) is skipped too, so two
+// drivers can share the matrix, one per core. `report` prints the markdown tables
 // (pass@1 per type, spread over seeds, paired bootstrap intervals) and writes OUT/summary.json.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDynamics, buildReport, dynamicsMarkdown, parsePerTask, reportMarkdown, type Dynamics, type RunResults } from '../proof/report';
 import { PROOF_RECIPE, PROOF_VARIANTS, proofVariant, runDirName } from '../proof/variants';
@@ -53,6 +54,22 @@ function evalArgs(checkpoint: string, dir: string): string[] {
     '--seed', String(PROOF_RECIPE.evalSeed), '--backend', PROOF_RECIPE.backend, '--per-task', join(dir, 'eval.jsonl')];
 }
 
+const LOCK = '.running';
+
+/** Whether a live process other than this one holds the run's folder. */
+function heldByOther(dir: string): boolean {
+  const file = join(dir, LOCK);
+  if (!existsSync(file)) return false;
+  const pid = Number(readFileSync(file, 'utf8'));
+  if (!Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A run whose self-play finished (all steps logged, checkpoint saved) needs only its evaluation. */
 function playedAlready(dir: string, steps: number): boolean {
   if (!existsSync(join(dir, 'ckpt', 'manifest.json')) || !existsSync(join(dir, 'steps.jsonl'))) return false;
@@ -95,6 +112,10 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
   let failed = 0;
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
+      // Another driver may share the folder: skip what it finished or holds.
+      if (existsSync(join(out, job.name, 'eval.jsonl')) || heldByOther(join(out, job.name))) continue;
+      mkdirSync(join(out, job.name), { recursive: true });
+      writeFileSync(join(out, job.name, LOCK), String(process.pid));
       const t0 = Date.now();
       process.stderr.write(`proof: start ${job.name}\n`);
       try {
@@ -103,6 +124,8 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
       } catch (e) {
         failed++;
         process.stderr.write(`proof: FAILED ${job.name}: ${(e as Error).message}\n`);
+      } finally {
+        rmSync(join(out, job.name, LOCK), { force: true });
       }
     }
   };
@@ -129,8 +152,8 @@ function report(out: string, json: boolean): void {
   const present = new Set(runs.map((r) => r.variant));
   const order = ['base', ...PROOF_VARIANTS.map((v) => v.name)].filter((n) => present.has(n));
   runs.sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.seed - b.seed);
-  const pairs: [string, string][] = [['full', 'base'], ['solver-only', 'base'], ['full', 'solver-only']];
-  for (const v of PROOF_VARIANTS) if (v.name !== 'full' && v.name !== 'solver-only') pairs.push([v.name, 'full']);
+  const pairs: [string, string][] = [['full', 'base'], ['solver-only', 'base'], ['full', 'solver-only'], ['solver-only-matched', 'base'], ['full', 'solver-only-matched']];
+  for (const v of PROOF_VARIANTS) if (!['full', 'solver-only', 'solver-only-matched'].includes(v.name)) pairs.push([v.name, 'full']);
   const summary = buildReport(runs, pairs.filter(([a, b]) => present.has(a) && present.has(b)));
   const dynamics: Record<string, Dynamics> = {};
   for (const variant of order.filter((n) => n !== 'base')) {

@@ -23,6 +23,10 @@ export const PROOF_RECIPE = {
 export const PROOF_VARIANTS: readonly ProofVariant[] = [
   { name: 'full', label: 'full AZR', overrides: [], paper: 46.8 },
   { name: 'solver-only', label: 'solver only (proposer frozen)', overrides: ['solverOnly=true'], paper: 45.4 },
+  // Control, not a paper ablation: the update's loss is a token-level mean over all trained trajectories,
+  // and proposer responses are ≈ 3/4 of the tokens, so with the proposer out of the update the solver's
+  // gradient is ≈ 4× larger at the same learning rate. This run matches the solver's effective step.
+  { name: 'solver-only-matched', label: 'solver only, learning rate ÷ 4 (matched solver step)', overrides: ['solverOnly=true', 'learningRate=2.5e-5'] },
   { name: 'deduction-only', label: 'deduction only', overrides: ['abduction=false', 'induction=false'], paper: 43.3 },
   { name: 'no-induction', label: 'without induction', overrides: ['induction=false'], paper: 43.8 },
   { name: 'k0', label: 'no references (K = 0)', overrides: ['references=0'], paper: 43.8 },
