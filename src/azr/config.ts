@@ -38,6 +38,7 @@ export interface AzrConfig {
   solverOnly: boolean;
   baseline: 'per-group' | 'global';
   extremeSolveRate: 'paper' | 'reference';
+  noveltyBonus: number;
   normalisation: 'per-sample' | 'per-token';
   dropDuplicates: boolean;
   constrained: boolean;
@@ -87,6 +88,8 @@ export const CONFIG_SPECS: { [K in ConfigKey]: SpecFor<K> } = {
     help: 'TRR++ normalises rewards in each of the six (role × task type) groups; "global" uses one baseline for all (ablation).' },
   extremeSolveRate: { key: 'extremeSolveRate', group: 'rewards', kind: 'enum', default: 'paper', options: ['paper', 'reference'], takesEffect: 'next-step', label: 'Reward at solve rate 0 or 1',
     help: 'A valid proposal always or never solved earns 0 (paper) or −0.5 (reference code).' },
+  noveltyBonus: { key: 'noveltyBonus', group: 'rewards', kind: 'float', default: 0, min: 0, max: 2, scale: 'linear', takesEffect: 'next-step', label: 'Novelty bonus λ (not in the paper)',
+    help: 'A valid proposal also earns λ × how rare its operations (methods, loops, operators) are among earlier tasks of its type: counters proposers retreating to one safe kind of program. 0 = the paper.' },
   normalisation: { key: 'normalisation', group: 'rewards', kind: 'enum', default: 'per-sample', options: ['per-sample', 'per-token'], takesEffect: 'next-step', label: 'Advantage statistics',
     help: 'Group mean and std over trajectories (paper eq. 8) or over response tokens (reference code; long answers weigh more).' },
   dropDuplicates: { key: 'dropDuplicates', group: 'tasks', kind: 'bool', default: true, takesEffect: 'next-step', label: 'Drop exact duplicates',

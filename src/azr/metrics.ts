@@ -35,6 +35,8 @@ export interface StepMetrics {
   /** Proposed programs: mean length in characters and mean complexity (see programComplexity in program.ts). */
   programChars: number;
   programComplexity: number;
+  /** Mean operation novelty of the valid proposals against earlier tasks of their type (see operationNovelty). */
+  operationNovelty: number;
   /** Distinct outputs among valid proposals over their count (1 = all different). */
   answerDiversity: number;
   /** Distinct JSON types of the proposals' outputs (number, string, boolean, null, array, object). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learnabilityReward, proposerReward, solverReward } from './rewards';
+import { learnabilityReward, proposerReward, proposerRewardWithNovelty, solverReward } from './rewards';
 
 describe('learnabilityReward', () => {
   it('is zero for tasks never or always solved', () => {
@@ -40,5 +40,17 @@ describe('composite rewards', () => {
     expect(proposerReward({ kind: 'valid', solved: 0, rollouts: 4 }, 'reference')).toBe(-0.5);
     expect(proposerReward({ kind: 'valid', solved: 4, rollouts: 4 }, 'reference')).toBe(-0.5);
     expect(proposerReward({ kind: 'valid', solved: 1, rollouts: 4 }, 'reference')).toBeCloseTo(0.75);
+  });
+});
+
+describe('novelty bonus (extension)', () => {
+  it('adds bonus × novelty to valid proposals only, on top of either extreme-rate rule', () => {
+    const learnable = { kind: 'valid', solved: 1, rollouts: 4 } as const;
+    const trivial = { kind: 'valid', solved: 4, rollouts: 4 } as const;
+    expect(proposerRewardWithNovelty(learnable, 'paper', 0.5, 0.8)).toBeCloseTo(0.75 + 0.4, 12);
+    expect(proposerRewardWithNovelty(trivial, 'reference', 0.5, 0.8)).toBeCloseTo(-0.5 + 0.4, 12);
+    expect(proposerRewardWithNovelty(trivial, 'paper', 0, 1)).toBe(0);
+    expect(proposerRewardWithNovelty({ kind: 'invalid' }, 'paper', 2, 1)).toBe(-1);
+    expect(proposerRewardWithNovelty({ kind: 'malformed' }, 'paper', 2, 1)).toBe(-1);
   });
 });

@@ -44,3 +44,12 @@ export function proposerReward(outcome: ProposeOutcome, extreme: ExtremeSolveRat
   if ((solved === 0 || solved === rollouts) && extreme === 'reference') return -0.5;
   return r;
 }
+
+/**
+ * The composite proposer reward plus the novelty bonus (an extension, not in the paper): a valid
+ * proposal earns `bonus × novelty` on top, novelty in [0, 1] (see operationNovelty in program.ts).
+ */
+export function proposerRewardWithNovelty(outcome: ProposeOutcome, extreme: ExtremeSolveRateReward, bonus: number, novelty: number): number {
+  const r = proposerReward(outcome, extreme);
+  return outcome.kind === 'valid' ? r + bonus * novelty : r;
+}

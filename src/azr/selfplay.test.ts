@@ -93,6 +93,33 @@ describe('SelfPlay', () => {
     expect(record.metrics.groups['propose.deduction'].accuracy).toBeCloseTo(0.5);
   });
 
+  it('novelty bonus: a valid proposal earns λ × the rarity of its operations among earlier tasks', async () => {
+    const rewardsWith = async (noveltyBonus: number) => {
+      let value = 0;
+      let n = 0;
+      const policy = new ScriptedPolicy((r) => {
+        if (r.kind === 'triplet') return `function f(a) {\n  return a % 7;\n}<input>${n++}<eos>`;
+        if (r.kind === 'value') return `${value++ % 2 === 0 ? 'true' : '9'}<eos>`; // never right: solve rate 0
+        return '1<eos>';
+      });
+      const run = new SelfPlay(policy, executor, config({ abduction: false, induction: false, noveltyBonus }));
+      await run.seed();
+      // Earlier deduction tasks: the identity seed (no operations) and the seeding tasks, all using '%'.
+      const earlier = run.buffers.deduction.all().length;
+      const record = await run.runStep();
+      return { earlier, record };
+    };
+    const without = await rewardsWith(0);
+    const withBonus = await rewardsWith(1);
+    const expected = 1 - (without.earlier - 1) / without.earlier;
+    expect(without.record.metrics.operationNovelty).toBeCloseTo(expected, 12);
+    const valid0 = without.record.proposals.filter((p) => p.verdict === 'valid');
+    const valid1 = withBonus.record.proposals.filter((p) => p.verdict === 'valid');
+    expect(valid0.length).toBeGreaterThan(0);
+    for (const p of valid0) expect(p.reward).toBe(0); // solve rate 0: the paper's 0
+    for (const p of valid1) expect(p.reward).toBeCloseTo(expected, 12);
+  });
+
   it('seeds the buffers from the identity triplet before the first update and builds induction tasks', async () => {
     let n = 0;
     const policy = new ScriptedPolicy((r) => {

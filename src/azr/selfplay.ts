@@ -15,12 +15,12 @@ import {
   emptyGroupMetrics, jsonType, mean, std, type GroupMetrics, type PhaseName, type StepMetrics,
 } from './metrics';
 import type { Generation, GenerationRequest, Policy } from './policy';
-import { functionArity, programComplexity } from './program';
+import { functionArity, operationNovelty, programComplexity, programOperations } from './program';
 import {
   parseAnswer, parseInductionProposal, parseTripletProposal, proposeInductionPrompt, proposeTripletPrompt,
   solvePrompt, RESPONSE_KIND,
 } from './prompts';
-import { proposerReward, solverReward, type SolveOutcome } from './rewards';
+import { proposerReward, proposerRewardWithNovelty, solverReward, type SolveOutcome } from './rewards';
 import { createRng, type Rng } from './rng';
 
 /** What one step did, task by task, for the live feed and the inspector. */
@@ -103,6 +103,23 @@ export class SelfPlay {
   set rngState(state: [number, number, number, number]) { this.rng = createRng(state); }
 
   private buffer(type: TaskType): TaskBuffer<TaskType> { return this.buffers[type] as unknown as TaskBuffer<TaskType>; }
+
+  /** Operation sets of programs, memoised (buffers are re-read every step). */
+  private readonly operationCache = new Map<string, Set<string>>();
+
+  private operationsOf(program: string): Set<string> {
+    let ops = this.operationCache.get(program);
+    if (!ops) {
+      ops = programOperations(program);
+      this.operationCache.set(program, ops);
+    }
+    return ops;
+  }
+
+  /** Operation sets of the tasks of one type that entered the buffer before `step` (the novelty reference). */
+  private earlierOperations(type: TaskType, step: number): Set<string>[] {
+    return this.buffer(type).all().filter((t) => t.step < step).map((t) => this.operationsOf(t.task.program));
+  }
 
   /** `program` is the program an argument list is written for (abduction answers, induction inputs). */
   private requestFor(type: TaskType, role: 'propose' | 'solve', prompt: string, program?: string): GenerationRequest {
@@ -313,10 +330,12 @@ export class SelfPlay {
 
     // 5. Rewards: learnability for proposals (composite: −1 if malformed or invalid), correctness for answers.
     rolloutItems.forEach((it, i) => { if (rolloutResults[i].outcome === 'correct') it.owner.solved++; });
+    const novelty = new Map<ProposedTask, number>();
+    for (const p of valid) novelty.set(p, operationNovelty(this.operationsOf(p.task!.program), this.earlierOperations(p.type, step)));
     for (const p of proposals) {
       p.reward = p.verdict !== 'valid'
         ? proposerReward({ kind: p.verdict === 'malformed' ? 'malformed' : 'invalid' })
-        : proposerReward({ kind: 'valid', solved: p.solved, rollouts: c.rollouts }, c.extremeSolveRate);
+        : proposerRewardWithNovelty({ kind: 'valid', solved: p.solved, rollouts: c.rollouts }, c.extremeSolveRate, c.noveltyBonus, novelty.get(p) ?? 0);
       if (p.entry) {
         p.entry.proposedSolveRate = { solved: p.solved, rollouts: c.rollouts };
         this.buffer(p.type).recordSolves(p.entry.id, step, c.rollouts, p.solved);
@@ -393,6 +412,7 @@ export class SelfPlay {
       proposals: proposalsByType,
       programChars: mean(programs.map((p) => p.length)),
       programComplexity: mean(programs.map(programComplexity)),
+      operationNovelty: mean([...novelty.values()]),
       answerDiversity: outputs.length ? new Set(outputs).size / outputs.length : 0,
       outputTypes: new Set(outputs.map(jsonType)).size,
       loss: update.loss,

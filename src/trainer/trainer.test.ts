@@ -14,7 +14,7 @@ function metricsFor(step: number, buffers: Buffers): StepMetrics {
   return {
     step, buffers: { deduction: buffers.deduction.size, abduction: buffers.abduction.size, induction: buffers.induction.size },
     groups, invalid: {}, proposals: { deduction: { total: 2, valid: 1, duplicates: 0 }, abduction: { total: 2, valid: 1, duplicates: 0 }, induction: { total: 0, valid: 0, duplicates: 0 } },
-    programChars: 20, programComplexity: 1, answerDiversity: 1, outputTypes: 1, loss: 1, entropy: 1, gradNorm: 1, clipFraction: 0,
+    programChars: 20, programComplexity: 1, operationNovelty: 0.5, answerDiversity: 1, outputTypes: 1, loss: 1, entropy: 1, gradNorm: 1, clipFraction: 0,
     trainedTrajectories: 4, tokensGenerated: 10, tokensPerSecond: 100, stepMs: 10, phases: { propose: 1, validate: 1, solve: 1, check: 1, reward: 1, update: 1 },
   };
 }

@@ -85,10 +85,11 @@ export const CHART_SECTIONS: { title: string; blurb: string; charts: ChartSpec[]
         y2Label: 'complexity',
       },
       {
-        id: 'diversity', title: 'Answer diversity',
-        caption: 'Distinct outputs among valid proposals (1 = all different). A late drop is the diversity collapse to watch for.',
+        id: 'diversity', title: 'Answer and operation diversity',
+        caption: 'Distinct outputs among valid proposals (1 = all different), and how rare their operations are among earlier tasks (operation novelty). A late drop is the diversity collapse to watch for.',
         series: [
           { label: 'diversity', color: '#0891b2', value: (m) => m.answerDiversity },
+          { label: 'operation novelty', color: '#65a30d', value: (m) => m.operationNovelty },
           { label: 'output types', color: '#be185d', axis: 'y2', value: (m) => m.outputTypes },
         ],
         y2Label: 'types',
