@@ -88,7 +88,7 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
   }
   // The proof's pair (full AZR, solver-only) for every seed first, then the ablations seed-major, so
   // an interrupted matrix has the headline comparison complete and every ablation's seed 0 early.
-  const proofFirst = (name: string) => (name === 'full' || name === 'solver-only' ? 0 : 1);
+  const proofFirst = (name: string) => (['full', 'solver-only', 'full-novelty'].includes(name) ? 0 : 1);
   const order: [string, number][] = [];
   for (const tier of [0, 1]) for (const seed of seeds) for (const name of variants) if (proofFirst(name) === tier) order.push([name, seed]);
   for (const [name, seed] of order) {
@@ -152,8 +152,9 @@ function report(out: string, json: boolean): void {
   const present = new Set(runs.map((r) => r.variant));
   const order = ['base', ...PROOF_VARIANTS.map((v) => v.name)].filter((n) => present.has(n));
   runs.sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.seed - b.seed);
-  const pairs: [string, string][] = [['full', 'base'], ['solver-only', 'base'], ['full', 'solver-only'], ['solver-only-matched', 'base'], ['full', 'solver-only-matched']];
-  for (const v of PROOF_VARIANTS) if (!['full', 'solver-only', 'solver-only-matched'].includes(v.name)) pairs.push([v.name, 'full']);
+  const pairs: [string, string][] = [['full', 'base'], ['solver-only', 'base'], ['full', 'solver-only'], ['solver-only-matched', 'base'], ['full', 'solver-only-matched'],
+    ['full-novelty', 'base'], ['full-novelty', 'full'], ['full-novelty', 'solver-only']];
+  for (const v of PROOF_VARIANTS) if (!['full', 'solver-only', 'solver-only-matched', 'full-novelty'].includes(v.name)) pairs.push([v.name, 'full']);
   const summary = buildReport(runs, pairs.filter(([a, b]) => present.has(a) && present.has(b)));
   const dynamics: Record<string, Dynamics> = {};
   for (const variant of order.filter((n) => n !== 'base')) {

@@ -23,6 +23,8 @@ export const PROOF_RECIPE = {
 export const PROOF_VARIANTS: readonly ProofVariant[] = [
   { name: 'full', label: 'full AZR', overrides: [], paper: 46.8 },
   { name: 'solver-only', label: 'solver only (proposer frozen)', overrides: ['solverOnly=true'], paper: 45.4 },
+  // Ours, not the paper's: the proposer also earns λ = 0.5 × its programs' operation novelty.
+  { name: 'full-novelty', label: 'full AZR + novelty bonus λ = 0.5 (ours)', overrides: ['noveltyBonus=0.5'] },
   // Control, not a paper ablation: the update's loss is a token-level mean over all trained trajectories,
   // and proposer responses are ≈ 3/4 of the tokens, so with the proposer out of the update the solver's
   // gradient is ≈ 4× larger at the same learning rate. This run matches the solver's effective step.
