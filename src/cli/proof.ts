@@ -25,6 +25,8 @@ const USAGE = `usage: npm run -s proof -- run|report [options]
   --jobs N            runs at once (default 2: one per core here)
   --steps N           self-play steps per run (default ${PROOF_RECIPE.steps})
   --out DIR           where runs go (default runs/proof)
+  --from DIR          the base checkpoint every run starts from and the 'base' row evaluates
+                      (default: the shipped base, public/checkpoints/base)
   --json              report: print the summary JSON instead of markdown
 
 Every run: selfplay --steps N --seed S --backend ${PROOF_RECIPE.backend} ${PROOF_RECIPE.overrides.map((o) => `--set ${o}`).join(' ')}
@@ -76,14 +78,16 @@ function playedAlready(dir: string, steps: number): boolean {
   return readFileSync(join(dir, 'steps.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '').length === steps;
 }
 
-async function runMatrix(out: string, variants: string[], seeds: number[], jobs: number, steps: number): Promise<void> {
+async function runMatrix(out: string, variants: string[], seeds: number[], jobs: number, steps: number, from: string): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'recipe.json'), `${JSON.stringify({ ...PROOF_RECIPE, from, steps }, null, 1)}\n`);
   type Job = { name: string; work: () => Promise<void> };
   const queue: Job[] = [];
   const baseDir = join(out, 'base');
   if (!existsSync(join(baseDir, 'eval.jsonl'))) {
     queue.push({ name: 'base', work: async () => {
       mkdirSync(baseDir, { recursive: true });
-      await runTsx(CLI('eval'), evalArgs(SHIPPED_CHECKPOINT_DIR, baseDir), join(baseDir, 'eval.json'), join(baseDir, 'eval.err'));
+      await runTsx(CLI('eval'), evalArgs(from, baseDir), join(baseDir, 'eval.json'), join(baseDir, 'eval.err'));
     } });
   }
   // The proof's pair (full AZR, solver-only) for every seed first, then the ablations seed-major, so
@@ -101,7 +105,7 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
         mkdirSync(dir, { recursive: true });
         const sets = [...PROOF_RECIPE.overrides, ...v.overrides].flatMap((o) => ['--set', o]);
         if (!playedAlready(dir, steps)) {
-          await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--save', join(dir, 'ckpt'), '--dump-buffers', join(dir, 'buffers.jsonl')],
+          await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--from', from, '--save', join(dir, 'ckpt'), '--dump-buffers', join(dir, 'buffers.jsonl')],
             join(dir, 'steps.jsonl'), join(dir, 'selfplay.err'));
         }
         await runTsx(CLI('eval'), evalArgs(join(dir, 'ckpt'), dir), join(dir, 'eval.json'), join(dir, 'eval.err'));
@@ -170,7 +174,7 @@ async function main(): Promise<void> {
   const command = process.argv[2]?.startsWith('-') ? undefined : process.argv.splice(2, 1)[0];
   const args = parseFlags({
     variants: { type: 'string' }, seeds: { type: 'string' }, jobs: { type: 'string' }, steps: { type: 'string' },
-    out: { type: 'string' }, json: { type: 'boolean' },
+    out: { type: 'string' }, json: { type: 'boolean' }, from: { type: 'string' },
   }, USAGE, fail);
   if (!args) return;
   const out = args.out ?? join('runs', 'proof');
@@ -187,7 +191,7 @@ async function main(): Promise<void> {
   const [jobs] = ints(args.jobs, 'jobs', [2]);
   const [steps] = ints(args.steps, 'steps', [PROOF_RECIPE.steps]);
   if (jobs < 1) fail('--jobs must be ≥ 1');
-  await runMatrix(out, variants, ints(args.seeds, 'seeds', [0, 1, 2]), jobs, steps);
+  await runMatrix(out, variants, ints(args.seeds, 'seeds', [0, 1, 2]), jobs, steps, args.from ?? SHIPPED_CHECKPOINT_DIR);
 }
 
 main().catch((e: unknown) => {
