@@ -35,6 +35,11 @@ describe('npm run -s proof', () => {
     expect(r.stdout).toMatch(/\| full AZR − base \| \+0\.0 \[\+0\.0, \+0\.0\] \| \+33\.3 \[\+\d+\.\d, \+\d+\.\d\] ✓ \|/);
     expect(r.stdout).toMatch(/\| full AZR − solver only \(proposer frozen\) \|/);
     expect(r.stdout).toMatch(/\| no references \(K = 0\) − full AZR \|/);
+    expect(r.stdout).toContain('| setting | seeds | ours: held-out average pass@1 |');
+    expect(r.stdout).toMatch(/\| no references \(K = 0\) \| 0 \| 25\.0 \| \+13\.9 \[.*\] ✓ \| 43\.8 \| −3\.0 \|/);
+    // solver-only is compared as full − solver-only; the ablation table shows it the other way round.
+    expect(r.stdout).toMatch(/\| solver only \(proposer frozen\) \| 0, 1, 2 \| 0\.0 ± 0\.0 \(0\.0, 0\.0, 0\.0\) \| −11\.1 \[−\d+\.\d, −\d+\.\d\] ✗ \| 45\.4 \| −1\.4 \|/);
+    expect(r.stdout).toContain('| full AZR | 0, 1, 2 | 11.1 ± 0.0 (11.1, 11.1, 11.1) | — | 46.8 | — |');
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { tasks: number; variants: Record<string, unknown> };
     expect(summary.tasks).toBe(90);
     expect(Object.keys(summary.variants)).toEqual(['base', 'full', 'solver-only', 'k0']);

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDynamics, buildReport, dynamicsMarkdown, parsePerTask, reportMarkdown, type Dynamics, type RunResults } from '../proof/report';
+import { ablationMarkdown, buildDynamics, buildReport, dynamicsMarkdown, parsePerTask, reportMarkdown, type Dynamics, type RunResults } from '../proof/report';
 import { PROOF_RECIPE, PROOF_VARIANTS, proofVariant, runDirName } from '../proof/variants';
 import { SHIPPED_CHECKPOINT_DIR } from '../model/node-checkpoint';
 import { failer, parseFlags, type Fail } from './args';
@@ -167,7 +167,10 @@ function report(out: string, json: boolean): void {
   }
   writeFileSync(join(out, 'summary.json'), `${JSON.stringify({ ...summary, dynamics }, null, 1)}\n`);
   const labels = Object.fromEntries([['base', 'base'], ...PROOF_VARIANTS.map((v) => [v.name, v.label])]);
-  process.stdout.write(json ? `${JSON.stringify({ ...summary, dynamics })}\n` : `${reportMarkdown(summary, labels)}\n\n${dynamicsMarkdown(dynamics, labels)}\n`);
+  const ablations = ablationMarkdown(summary, PROOF_VARIANTS.filter((v) => v.name !== 'solver-only-matched' && v.name !== 'full-novelty'));
+  process.stdout.write(json
+    ? `${JSON.stringify({ ...summary, dynamics })}\n`
+    : `${reportMarkdown(summary, labels)}\n\n${dynamicsMarkdown(dynamics, labels)}\n\n${ablations}\n`);
 }
 
 async function main(): Promise<void> {

@@ -199,3 +199,36 @@ export function dynamicsMarkdown(byVariant: Readonly<Record<string, Dynamics>>, 
   }
   return lines.join('\n');
 }
+
+export interface AblationRow {
+  name: string;
+  label: string;
+  /** The paper's AZR-Base-7B code/math average, where it reports one. */
+  paper?: number;
+}
+
+/**
+ * The ablation table beside the paper's: our held-out average pass@1 (mean over seeds) and its
+ * difference from full AZR with the paired interval, the paper's average and its difference from the
+ * paper's full AZR. Rows without runs are left out.
+ */
+export function ablationMarkdown(report: ProofReport, rows: readonly AblationRow[], reference = 'full'): string {
+  const full = rows.find((r) => r.name === reference);
+  const lines = [
+    '| setting | seeds | ours: held-out average pass@1 | ours: − full AZR (pp) | paper: code/math average | paper: − full AZR |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const v = report.variants[row.name];
+    if (!v) continue;
+    const c = report.comparisons.find((x) => x.after === row.name && x.before === reference);
+    const reversed = report.comparisons.find((x) => x.after === reference && x.before === row.name);
+    const flip = (i: PairedInterval): PairedInterval => ({ ...i, diff: -i.diff, lo: -i.hi, hi: -i.lo });
+    const interval = c ? c.intervals.average : reversed ? flip(reversed.intervals.average) : undefined;
+    const ours = row.name === reference ? '—' : interval ? intervalCell(interval) : 'not compared';
+    const paper = row.paper === undefined ? 'not reported' : row.paper.toFixed(1);
+    const paperDiff = row.paper === undefined || full?.paper === undefined || row.name === reference ? '—' : `${row.paper - full.paper >= 0 ? '+' : '−'}${Math.abs(row.paper - full.paper).toFixed(1)}`;
+    lines.push(`| ${row.label} | ${v.seeds.join(', ')} | ${cell(v, 'average')} | ${ours} | ${paper} | ${paperDiff} |`);
+  }
+  return lines.join('\n');
+}
