@@ -331,7 +331,8 @@ export class SelfPlay {
     // 5. Rewards: learnability for proposals (composite: −1 if malformed or invalid), correctness for answers.
     rolloutItems.forEach((it, i) => { if (rolloutResults[i].outcome === 'correct') it.owner.solved++; });
     const novelty = new Map<ProposedTask, number>();
-    for (const p of valid) novelty.set(p, operationNovelty(this.operationsOf(p.task!.program), this.earlierOperations(p.type, step)));
+    const earlier = new Map(types.map((type) => [type, this.earlierOperations(type, step)]));
+    for (const p of valid) novelty.set(p, operationNovelty(this.operationsOf(p.task!.program), earlier.get(p.type)!));
     for (const p of proposals) {
       p.reward = p.verdict !== 'valid'
         ? proposerReward({ kind: p.verdict === 'malformed' ? 'malformed' : 'invalid' })

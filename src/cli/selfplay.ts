@@ -71,12 +71,10 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(record.metrics)}\n`);
     }
     if (args['dump-buffers']) {
-      const lines = TASK_TYPES.flatMap((type) => run.buffers[type].all().map((t) => {
-        return JSON.stringify({
-          type, source: t.source, step: t.step, task: t.task, attempts: t.attempts, solved: t.solved,
-          heldOutFeatures: [...heldOutFeatures(t.task.program)],
-        });
-      }));
+      const lines = TASK_TYPES.flatMap((type) => run.buffers[type].all().map((t) => JSON.stringify({
+        type, source: t.source, step: t.step, task: t.task, attempts: t.attempts, solved: t.solved,
+        heldOutFeatures: [...heldOutFeatures(t.task.program)],
+      })));
       writeFileSync(args['dump-buffers'], lines.length > 0 ? `${lines.join('\n')}\n` : '');
     }
     if (args.save) {
