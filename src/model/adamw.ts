@@ -2,6 +2,7 @@
 // not this. Decay applies to matrices (embeddings included), not to LayerNorm gains and biases, as in
 // nanoGPT. Defaults are PyTorch's (β = 0.9, 0.999; ε = 1e-8; decay 0.01).
 import { tf } from './tf';
+import { adamWUpdate } from './wasm-kernels';
 
 export interface AdamWOptions {
   learningRate: number;
@@ -58,11 +59,21 @@ export class AdamW {
       for (const [name, slot] of this.slots) {
         const raw = grads.get(name);
         if (!raw) throw new Error(`AdamW: no gradient for ${name}`);
+        const keep = slot.decay && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
+        const fused = adamWUpdate(slot.param, raw, slot.m, slot.v, {
+          lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, c1, c2, keep, gradScale,
+        });
+        if (fused) {
+          slot.param.assign(fused[0]);
+          slot.m.assign(fused[1]);
+          slot.v.assign(fused[2]);
+          continue;
+        }
         const g = gradScale === 1 ? raw : tf.mul(raw, gradScale);
         slot.m.assign(tf.add(tf.mul(slot.m, this.beta1), tf.mul(g, 1 - this.beta1)));
         slot.v.assign(tf.add(tf.mul(slot.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
         const update = tf.div(tf.mul(slot.m, c1), tf.add(tf.sqrt(tf.mul(slot.v, c2)), this.epsilon));
-        const decayed = slot.decay && this.weightDecay > 0 ? tf.mul(slot.param, 1 - lr * this.weightDecay) : slot.param;
+        const decayed = keep === 1 ? slot.param : tf.mul(slot.param, keep);
         slot.param.assign(tf.sub(decayed, tf.mul(update, lr)));
       }
     });

@@ -11,6 +11,7 @@
 // Tensors a gradient needs must go through `save` (the forward pass's intermediates are disposed before
 // the backward pass runs).
 import { tf } from './tf';
+import { gatherRows, scatterAddRows } from './wasm-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -20,13 +21,26 @@ function custom(f: (...args: never[]) => { value: tf.Tensor; gradFunc: GradFunc 
   return tf.customGrad(f as unknown as CustomGradFn);
 }
 
+/**
+ * aᵀ · g for a [M, K], g [M, N] → [K, N], transposing whichever costs fewer elements: a itself (M·K), or
+ * g and the small product (M·N + K·N, as (gᵀ · a)ᵀ). A transpose flag is no way out: the wasm matmul runs
+ * 2–3× slower with one than with explicitly transposed operands. For the tied head's weight gradient
+ * (g = dlogits [M, V], a = h [M, d]) this moves M·d elements instead of M·V.
+ */
+function transposedTimes(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
+  const [M, K] = a.shape;
+  const N = g.shape[1];
+  if (M * K <= M * N + K * N) return tf.matMul(tf.transpose(a), g);
+  return tf.transpose(tf.matMul(tf.transpose(g), a)) as tf.Tensor2D;
+}
+
 const matmulOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
     gradFunc: (dy, [sa, sb]) => [
       tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
-      tf.matMul(tf.transpose(sa as tf.Tensor2D), dy as tf.Tensor2D),
+      transposedTimes(sa as tf.Tensor2D, dy as tf.Tensor2D),
     ],
   };
 });
@@ -42,7 +56,7 @@ const matmulTransposedOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) =
     value: tf.matMul(a, tf.transpose(b)),
     gradFunc: (dy, [sa, sb]) => [
       tf.matMul(dy as tf.Tensor2D, sb as tf.Tensor2D),
-      tf.matMul(tf.transpose(dy as tf.Tensor2D), sa as tf.Tensor2D),
+      transposedTimes(dy as tf.Tensor2D, sa as tf.Tensor2D),
     ],
   };
 });
@@ -71,17 +85,15 @@ export function oneHot(ids: tf.Tensor1D, depth: number): tf.Tensor2D {
 }
 
 /**
- * Rows `ids` of `table` ([V, d] → [N, d]): a gather forward and, backward, `oneHot(ids)ᵀ · dy`, which
- * every backend can run.
+ * Rows `ids` of `table` ([V, d] → [N, d]): a row gather forward and, backward, dy's rows added up per id
+ * (./wasm-kernels: row copies and adds on wasm, a one-hot matmul elsewhere).
  */
 export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   const op = custom((t: tf.Tensor2D, save: Save) => {
     save([ids]);
     return {
-      value: tf.gather(t, ids),
-      gradFunc: (dy, [savedIds]) => [
-        tf.matMul(tf.transpose(oneHot(savedIds as tf.Tensor1D, t.shape[0])), dy as tf.Tensor2D),
-      ],
+      value: gatherRows(t, ids),
+      gradFunc: (dy, [savedIds]) => [scatterAddRows(dy as tf.Tensor2D, savedIds as tf.Tensor1D, t.shape[0])],
     };
   });
   return op(table) as tf.Tensor2D;
@@ -92,10 +104,10 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
  * zeros [N, d]. The policy loss uses it to put only response positions through the output head.
  */
 export function selectRows(x: tf.Tensor2D, rows: Int32Array): tf.Tensor2D {
-  const [N, d] = x.shape;
+  const N = x.shape[0];
   const op = custom((xs: tf.Tensor2D) => ({
-    value: tf.gather(xs, tf.tensor1d(rows, 'int32')),
-    gradFunc: (dy) => [tf.scatterND(tf.tensor2d(rows, [rows.length, 1], 'int32'), dy as tf.Tensor2D, [N, d])],
+    value: gatherRows(xs, tf.tensor1d(rows, 'int32')),
+    gradFunc: (dy) => [scatterAddRows(dy as tf.Tensor2D, tf.tensor1d(rows, 'int32'), N)],
   }));
   return op(x) as tf.Tensor2D;
 }

@@ -40,6 +40,31 @@ describe('training step', () => {
     tf.dispose([w, g]);
   });
 
+  it('AdamW on wasm (one fused kernel per parameter) takes the same steps as the tfjs-op path on cpu', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await initNodeBackend(backend);
+      const w = tf.variable(tf.tensor2d([[1, -2, 0.25], [3, 0.5, -0.75]]));
+      const b = tf.variable(tf.tensor1d([0.1, -0.2, 0.3]));
+      const opt = new AdamW(new Map<string, tf.Variable>([['w', w], ['b', b]]), { learningRate: 0.05, weightDecay: 0.1 });
+      for (let t = 0; t < 5; t++) {
+        const grads = new Map<string, tf.Tensor>([
+          ['w', tf.tensor2d([[0.3, -4, t], [0, 2, -t / 3]])],
+          ['b', tf.tensor1d([-1, 5 - t, 0.01])],
+        ]);
+        opt.apply(grads, t % 2 === 0 ? 1 : 0.4);
+        tf.dispose([...grads.values()]);
+      }
+      const out = [...(await w.data()), ...(await b.data())];
+      opt.dispose();
+      tf.dispose([w, b]);
+      return out;
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    wasm.forEach((v, i) => expect(Math.abs(v - cpu[i])).toBeLessThan(1e-6));
+    expect(Math.abs(cpu[0] - 1)).toBeGreaterThan(0.1); // the steps really moved the weights
+  });
+
   it('policy gradient with positive advantage raises the sampled responses\' log-probs, negative lowers them', async () => {
     await initNodeBackend('wasm');
     for (const sign of [1, -1]) {
