@@ -9,11 +9,42 @@ const HEIGHT = 130;
 
 type Columns = [number[], ...(number | null)[][]];
 
+/**
+ * Chart redraws share animation frames: each frame draws queued charts until about 8 ms are spent and
+ * leaves the rest to the next frame, so a step that updates every chart at once does not become one
+ * long task on the main thread (a dozen uPlot redraws plus their paint).
+ */
+const FRAME_BUDGET_MS = 8;
+const queued = new Set<() => void>();
+let frameRequested = false;
+
+function drawSoon(draw: () => void): void {
+  queued.add(draw);
+  if (frameRequested) return;
+  frameRequested = true;
+  requestAnimationFrame(drawQueued);
+}
+
+function drawQueued(): void {
+  frameRequested = false;
+  const start = performance.now();
+  for (const draw of queued) {
+    queued.delete(draw);
+    draw();
+    if (performance.now() - start > FRAME_BUDGET_MS) break;
+  }
+  if (queued.size > 0 && !frameRequested) {
+    frameRequested = true;
+    requestAnimationFrame(drawQueued);
+  }
+}
+
 
 /**
  * One live uPlot chart. It never re-renders through React: it subscribes to the store's metrics version
  * (zustand's transient subscribe), appends only the new steps to its columns, and redraws at most once
- * per animation frame. `data-points` on the figure is the number of steps drawn.
+ * per animation frame, sharing frames with the other charts (drawSoon). `data-points` on the figure is the
+ * number of steps drawn.
  */
 export function Chart({ spec }: { spec: ChartSpec }) {
   const { store } = useLabContext();
@@ -51,12 +82,12 @@ export function Chart({ spec }: { spec: ChartSpec }) {
     };
     const columns: Columns = [[], ...spec.series.map(() => [])];
     const plot = new uPlot(opts, columns, target);
-    let frame = 0;
     let drawnVersion = -1;
+    let live = true;
     const drawn: Drawn = { last: null };
 
     const draw = () => {
-      frame = 0;
+      if (!live) return;
       const s = store.getState();
       if (s.metricsVersion === drawnVersion) return;
       drawnVersion = s.metricsVersion;
@@ -67,13 +98,14 @@ export function Chart({ spec }: { spec: ChartSpec }) {
     };
     draw();
     const unsubscribe = store.subscribe((s, prev) => {
-      if (s.metricsVersion !== prev.metricsVersion && !frame) frame = requestAnimationFrame(draw);
+      if (s.metricsVersion !== prev.metricsVersion) drawSoon(draw);
     });
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, target.clientWidth), height: HEIGHT }));
     resize.observe(target);
     return () => {
       unsubscribe();
-      if (frame) cancelAnimationFrame(frame);
+      live = false;
+      queued.delete(draw);
       resize.disconnect();
       plot.destroy();
     };

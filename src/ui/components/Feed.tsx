@@ -1,8 +1,32 @@
+import { useState, type ReactNode } from 'react';
 import { TYPE_COLORS } from '../charts/specs';
 import { useLabContext, useLabState } from '../context';
 import { ResponseText } from './Code';
 
 const signed = (x: number) => (x > 0 ? `+${x.toFixed(2)}` : x.toFixed(2));
+
+/**
+ * Items each list shows until "show all" is pressed. A default step has 24 proposals and 24 answers, each
+ * with its code; rendering them all whenever a step lands made that frame's layout and paint a main-thread
+ * long task of 100 ms and more.
+ */
+const SHOWN = 12;
+
+/** A list that renders its first SHOWN items, and the rest on request (kept open for later steps). */
+function Capped<T>({ items, render, what }: { items: readonly T[]; render: (item: T, i: number) => ReactNode; what: string }) {
+  const [all, setAll] = useState(false);
+  const shown = all ? items : items.slice(0, SHOWN);
+  return (
+    <>
+      <ul className="feed-list">{shown.map(render)}</ul>
+      {items.length > SHOWN && (
+        <button className="link" onClick={() => setAll(!all)}>
+          {all ? `show the first ${SHOWN} ${what} only` : `show all ${items.length} ${what}`}
+        </button>
+      )}
+    </>
+  );
+}
 
 /** The current step, task by task: proposals with the sandbox's verdict, then the solver's answers. */
 export function Feed() {
@@ -15,8 +39,7 @@ export function Feed() {
       {!feed ? <p className="empty">Each step's proposals and answers appear here as they are judged.</p> : (
         <>
           <h3>Proposed tasks <span className="muted">— verdict of the sandbox; reward = learnability</span></h3>
-          <ul className="feed-list">
-            {feed.proposals.map((p, i) => (
+          <Capped items={feed.proposals} what="proposals" render={(p, i) => (
               <li key={i} className={`feed-item ${p.verdict === 'valid' ? 'ok' : 'bad'}`}>
                 <div className="feed-meta">
                   <span className="type-dot" style={{ background: TYPE_COLORS[p.type] }} />
@@ -28,11 +51,9 @@ export function Feed() {
                 </div>
                 <ResponseText text={p.text} />
               </li>
-            ))}
-          </ul>
+            )} />
           <h3>Solver answers <span className="muted">— checked by the sandbox</span></h3>
-          <ul className="feed-list">
-            {feed.solves.map((s, i) => (
+          <Capped items={feed.solves} what="answers" render={(s, i) => (
               <li key={i} className={`feed-item ${s.outcome === 'correct' ? 'ok' : 'bad'}`}>
                 <div className="feed-meta">
                   <span className="type-dot" style={{ background: TYPE_COLORS[s.type] }} />
@@ -43,8 +64,7 @@ export function Feed() {
                 </div>
                 <ResponseText text={s.answer} />
               </li>
-            ))}
-          </ul>
+            )} />
         </>
       )}
     </section>
