@@ -150,7 +150,7 @@ await runSection(async ({ opts }) => {
         await cdp.send('Profiler.start');
       }
       // `--opt trace=1`: a Chromium trace over the window; what the main thread's long tasks spent their time on.
-      if (opts.trace === '1') await browser.startTracing(page, { categories: ['devtools.timeline'] });
+      if (opts.trace === '1') await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
       await page.evaluate(START_AND_MARK);
       log(`page: Start pressed; watching long tasks for ${windowMs / 1000} s and the first chart point for up to ${firstPointTimeoutMs / 1000} s`);
       await page.waitForTimeout(windowMs);
