@@ -49,6 +49,7 @@ export interface AzrConfig {
   learningRate: number;
   clipEpsilon: number;
   entropyCoef: number;
+  klCoef: number;
   weightDecay: number;
   gradClip: number;
 }
@@ -110,6 +111,8 @@ export const CONFIG_SPECS: { [K in ConfigKey]: SpecFor<K> } = {
     help: 'PPO ratio clip (paper: 0.2). With one epoch per batch the ratio is 1, so this matters only for stale samples.' },
   entropyCoef: { key: 'entropyCoef', group: 'optimiser', kind: 'float', default: 0.001, min: 0, max: 0.1, scale: 'linear', takesEffect: 'next-step', label: 'Entropy bonus',
     help: 'Weight of the entropy bonus in the policy loss (paper: 0.001).' },
+  klCoef: { key: 'klCoef', group: 'optimiser', kind: 'float', default: 0, min: 0, max: 1, scale: 'linear', takesEffect: 'next-step', label: 'KL to the base (β)',
+    help: 'Weight of a per-token KL(policy ‖ starting model) penalty (k3 estimator), holding the policy near where it started. 0 = the paper (no KL term). The reference is the weights at the first step with β > 0.' },
   weightDecay: { key: 'weightDecay', group: 'optimiser', kind: 'float', default: 0.01, min: 0, max: 0.5, scale: 'linear', takesEffect: 'reset', label: 'Weight decay',
     help: 'AdamW decoupled weight decay.' },
   gradClip: { key: 'gradClip', group: 'optimiser', kind: 'float', default: 1, min: 0.01, max: 10, scale: 'log', takesEffect: 'next-step', label: 'Gradient clip',

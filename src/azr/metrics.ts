@@ -43,6 +43,8 @@ export interface StepMetrics {
   outputTypes: number;
   loss: number;
   entropy: number;
+  /** Token-mean k3 estimate of KL(policy ‖ reference) at the update; 0 while the KL penalty is off (absent in runs saved before it existed). */
+  klToReference?: number;
   gradNorm: number;
   clipFraction: number;
   trainedTrajectories: number;

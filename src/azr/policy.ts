@@ -46,6 +46,8 @@ export interface UpdateOptions {
   entropyCoef: number;
   weightDecay: number;
   gradClip: number;
+  /** β of the KL penalty to the reference (starting) model; 0 = none, as in the paper. */
+  klCoef: number;
 }
 
 export interface UpdateStats {
@@ -54,6 +56,8 @@ export interface UpdateStats {
   gradNorm: number;
   clipFraction: number;
   tokens: number;
+  /** Token-mean k3 estimate of KL(policy ‖ reference) before the step; 0 when no penalty is on. */
+  klToReference: number;
 }
 
 export interface Policy {

@@ -22,7 +22,7 @@ class ScriptedPolicy implements Policy {
   }
   async update(trajectories: readonly PolicyTrajectory[]): Promise<UpdateStats> {
     this.updates.push([...trajectories]);
-    return { loss: 0, entropy: 0, gradNorm: 0, clipFraction: 0, tokens: 0 };
+    return { loss: 0, entropy: 0, gradNorm: 0, clipFraction: 0, tokens: 0, klToReference: 0 };
   }
 }
 

@@ -362,6 +362,7 @@ export class SelfPlay {
     const trained = trajectories.filter((t) => !(c.solverOnly && t.group.startsWith('propose.')));
     const update = await this.policy.update(trained.map((t) => ({ generation: t.holder.generation, advantage: t.holder.advantage })), {
       learningRate: c.learningRate, temperature: c.temperature, clipEpsilon: c.clipEpsilon, entropyCoef: c.entropyCoef, weightDecay: c.weightDecay, gradClip: c.gradClip,
+      klCoef: c.klCoef,
     });
     lap('update');
 
@@ -418,6 +419,7 @@ export class SelfPlay {
       outputTypes: new Set(outputs.map(jsonType)).size,
       loss: update.loss,
       entropy: update.entropy,
+      klToReference: update.klToReference,
       gradNorm: update.gradNorm,
       clipFraction: update.clipFraction,
       trainedTrajectories: trained.length,

@@ -22,6 +22,8 @@ export interface Trajectory {
   /** Allowed sets the tokens were drawn from (`SampleResult.masks`), when constrained or top-k. */
   masks?: Uint8Array[];
   advantage: number;
+  /** Log-probs of the response tokens under the reference (starting) model, for the KL penalty. */
+  refLogProbs?: number[];
 }
 
 export interface PolicyLossOptions {
@@ -31,6 +33,8 @@ export interface PolicyLossOptions {
   entropyCoef?: number;
   /** Temperature the responses were sampled at; default 1. */
   temperature?: number;
+  /** β of the KL penalty to the reference model (needs the batch's refLogProbs); default 0, none. */
+  klCoef?: number;
 }
 
 /**
@@ -50,6 +54,8 @@ export interface PackedBatch {
   weights: Float32Array;
   oldLogProbs?: Float32Array;
   advantages?: Float32Array;
+  /** Per loss position, the reference model's log-prob of the target (when every trajectory had them). */
+  refLogProbs?: Float32Array;
   /** [positions·V] additive bias: 0 on allowed tokens, −1e9 elsewhere; absent when nothing was masked. */
   maskBias?: Float32Array;
 }
@@ -79,11 +85,13 @@ export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
   const T = Math.max(...trajectories.map((tr) => tr.promptIds.length + tr.responseIds.length)) - 1;
   const M = trajectories.reduce((n, tr) => n + tr.responseIds.length, 0);
   const anyMasks = trajectories.some((tr) => tr.masks);
+  const withRef = trajectories.every((tr) => tr.refLogProbs);
   const batch: PackedBatch = {
     B, T,
     inputs: new Int32Array(B * T), rows: new Int32Array(M), targets: new Int32Array(M), weights: new Float32Array(M).fill(1),
     oldLogProbs: new Float32Array(M), advantages: new Float32Array(M),
     maskBias: anyMasks ? new Float32Array(M * V) : undefined,
+    refLogProbs: withRef ? new Float32Array(M) : undefined,
   };
   let k = 0;
   trajectories.forEach((tr, b) => {
@@ -91,6 +99,7 @@ export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
     const R = tr.responseIds.length;
     if (P === 0) throw new RangeError(`trajectory ${b}: the prompt is empty`);
     if (tr.oldLogProbs.length !== R) throw new RangeError(`trajectory ${b}: ${tr.oldLogProbs.length} old log-probs for ${R} response tokens`);
+    if (tr.refLogProbs && tr.refLogProbs.length !== R) throw new RangeError(`trajectory ${b}: ${tr.refLogProbs.length} reference log-probs for ${R} response tokens`);
     if (tr.masks && tr.masks.length !== R) throw new RangeError(`trajectory ${b}: ${tr.masks.length} masks for ${R} response tokens`);
     if (!Number.isFinite(tr.advantage)) throw new RangeError(`trajectory ${b}: advantage ${tr.advantage} is not finite`);
     checkIds(tr.promptIds, V, `trajectory ${b} prompt`);
@@ -103,6 +112,7 @@ export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
       batch.targets[k] = tr.responseIds[j];
       batch.oldLogProbs![k] = tr.oldLogProbs[j];
       batch.advantages![k] = tr.advantage;
+      if (batch.refLogProbs) batch.refLogProbs[k] = tr.refLogProbs![j];
       const mask = tr.masks?.[j];
       if (mask) {
         if (!mask[tr.responseIds[j]]) throw new RangeError(`trajectory ${b}: response token ${j} (id ${tr.responseIds[j]}) is not in its mask`);
@@ -197,6 +207,8 @@ export interface PolicyStats {
   entropy: tf.Scalar;
   clipped: tf.Scalar;
   approxKl: tf.Scalar;
+  /** Σ of the k3 estimate of KL(policy ‖ reference) per token; 0 without reference log-probs. */
+  refKl: tf.Scalar;
 }
 
 /**
@@ -218,7 +230,9 @@ export function policyLossFromLogits(logits: tf.Tensor2D, batch: PackedBatch, sc
   const eps = options.clipEps ?? 0.2;
   const entropyCoef = options.entropyCoef ?? 0.001;
   const temperature = options.temperature ?? 1;
+  const klCoef = options.klCoef ?? 0;
   if (!batch.oldLogProbs || !batch.advantages) throw new Error('policyLoss needs a batch from packPolicy');
+  if (klCoef > 0 && !batch.refLogProbs) throw new Error('policyLoss: klCoef > 0 needs reference log-probs on every trajectory');
   const V = logits.shape[1];
   let stats: PolicyStats | undefined;
   const op = tf.customGrad(((logitsIn: tf.Tensor2D, save: Save) => {
@@ -239,20 +253,28 @@ export function policyLossFromLogits(logits: tf.Tensor2D, batch: PackedBatch, sc
     const pgTokens = tf.maximum(unclipped, clipped);
     // Masked tokens have p = 0 and log p ≈ −1e9 (finite), so they add exactly 0 here.
     const entropyTokens = tf.neg(tf.sum(tf.mul(p, logpAll), -1));
+    // KL penalty to the reference, per token the k3 estimator (Schulman): with d = log p_ref − log p,
+    // k3 = e^d − d − 1 ≥ 0, unbiased for KL(policy ‖ ref) under the policy's samples; dk3/dlog p = 1 − e^d.
+    const refDelta = batch.refLogProbs ? tf.clipByValue(tf.sub(tf.tensor1d(batch.refLogProbs), logp), -20, 20) : undefined;
+    const expDelta = refDelta ? tf.exp(refDelta) : undefined;
+    const klTokens = refDelta && expDelta ? tf.sub(tf.sub(expDelta, refDelta), 1) : tf.zerosLike(logp);
     const pg = tf.sum(tf.mul(pgTokens, w)) as tf.Scalar;
+    const refKl = tf.sum(tf.mul(klTokens, w)) as tf.Scalar;
     const entropy = tf.sum(tf.mul(entropyTokens, w)) as tf.Scalar;
     stats = {
       pg: tf.keep(pg),
       entropy: tf.keep(entropy),
       clipped: tf.keep(tf.sum(tf.mul(tf.cast(tf.greater(clipped, unclipped), 'float32'), w))),
       approxKl: tf.keep(tf.sum(tf.mul(tf.neg(logRatio), w))),
+      refKl: tf.keep(refKl),
     };
     // d pgToken / d log p: −A·ratio where the unclipped branch is the active one (and the clamp is not), else 0.
     const active = tf.logicalAnd(tf.greaterEqual(unclipped, clipped), tf.less(tf.abs(rawLogRatio), 20));
-    const dPgDLogp = tf.mul(tf.mul(unclipped, tf.cast(active, 'float32')), w);
+    let dPgDLogp = tf.mul(tf.mul(unclipped, tf.cast(active, 'float32')), w);
+    if (klCoef > 0 && expDelta) dPgDLogp = tf.add(dPgDLogp, tf.mul(tf.mul(tf.sub(1, expDelta), w), klCoef));
     save([p, logpAll, onehot, tf.reshape(dPgDLogp, [-1, 1]), tf.reshape(entropyTokens, [-1, 1]), tf.reshape(w, [-1, 1])]);
     return {
-      value: tf.mul(tf.sub(pg, tf.mul(entropy, entropyCoef)), scale),
+      value: tf.mul(tf.add(tf.sub(pg, tf.mul(entropy, entropyCoef)), tf.mul(refKl, klCoef)), scale),
       // d log p_t / dz = onehot − p;  d H / dz_j = −p_j (log p_j + H).
       gradFunc: (dy: tf.Tensor, [sp, slogp, soh, sg, sh, sw]: tf.Tensor[]) => {
         const dz = tf.add(

@@ -94,6 +94,35 @@ describe('hand-written gradients match autodiff', () => {
     await checkOp((z) => crossEntropyFromLogits(z as tf.Tensor2D, batch, 0.25), reference, [randn([batch.B * batch.T, 6], 2)]);
   });
 
+  it('policy-gradient head with the KL penalty to a reference (k3 estimator)', async () => {
+    const V = 5;
+    const batch = packPolicy([
+      { promptIds: [1, 2], responseIds: [3, 0, 4], oldLogProbs: [-1.2, -2, -0.7], advantage: 0.8, refLogProbs: [-0.5, -3.1, -1.9] },
+      { promptIds: [2], responseIds: [1, 2], oldLogProbs: [-1.5, -1.1], advantage: -0.4, refLogProbs: [-2.2, -0.3] },
+    ], V);
+    const opts = { clipEps: 0.2, entropyCoef: 0.01, temperature: 1, klCoef: 0.3 };
+    const reference = (z: tf.Tensor) => {
+      const logpAll = tf.logSoftmax(z);
+      const logp = tf.sum(tf.mul(logpAll, tf.oneHot(tf.tensor1d(batch.targets, 'int32'), V)), -1);
+      const ratio = tf.exp(tf.sub(logp, tf.tensor1d(batch.oldLogProbs!)));
+      const adv = tf.tensor1d(batch.advantages!);
+      const pg = tf.maximum(tf.mul(tf.neg(adv), ratio), tf.mul(tf.neg(adv), tf.clipByValue(ratio, 0.8, 1.2)));
+      const ent = tf.neg(tf.sum(tf.mul(tf.exp(logpAll), logpAll), -1));
+      const d = tf.sub(tf.tensor1d(batch.refLogProbs!), logp);
+      const k3 = tf.sub(tf.sub(tf.exp(d), d), 1);
+      return tf.mul(tf.sum(tf.add(tf.sub(pg, tf.mul(ent, opts.entropyCoef)), tf.mul(k3, opts.klCoef))), 0.5);
+    };
+    const custom = (z: tf.Tensor) => {
+      const { loss, stats } = policyLossFromLogits(z as tf.Tensor2D, batch, 0.5, opts);
+      tf.dispose(Object.values(stats));
+      return loss;
+    };
+    await checkOp(custom, reference, [randn([batch.targets.length, V], 1.5)]);
+    // Without reference log-probs the penalty cannot be computed, and says so.
+    const bare = packPolicy([{ promptIds: [1], responseIds: [2], oldLogProbs: [-1], advantage: 1 }], V);
+    expect(() => policyLossFromLogits(randn([1, V]) as tf.Tensor2D, bare, 1, opts)).toThrow(/reference log-probs/);
+  });
+
   it('policy-gradient head: clipped ratio, entropy, temperature, masks', async () => {
     const V = 6;
     const masks = [Uint8Array.from([1, 1, 0, 1, 0, 1]), Uint8Array.from([0, 1, 1, 1, 1, 1])];

@@ -9,10 +9,15 @@ import { GPT } from './gpt';
 import { createConstraint, minTokens, type ConstraintKind } from './grammar';
 import { sample, type SampleRequest } from './sampler';
 import { decode, encode, SPECIAL } from './tokenizer';
-import { policyStep } from './train';
+import { policyStep, responseLogProbs } from './train';
 
 export class ModelPolicy implements Policy {
   readonly optimizer: AdamW;
+  /**
+   * A frozen copy of the weights the KL penalty pulls toward: taken at the first update with klCoef > 0,
+   * which is the starting model when the penalty is on from the start.
+   */
+  private reference: GPT | undefined;
 
   constructor(readonly model: GPT, optimizer: { learningRate: number; weightDecay: number }) {
     this.optimizer = new AdamW(model.params, optimizer);
@@ -63,12 +68,37 @@ export class ModelPolicy implements Policy {
 
   async update(trajectories: readonly PolicyTrajectory[], options: UpdateOptions): Promise<UpdateStats> {
     const usable = trajectories.filter((t) => t.generation.responseIds.length > 0);
-    if (usable.length === 0) return { loss: 0, entropy: 0, gradNorm: 0, clipFraction: 0, tokens: 0 };
+    if (usable.length === 0) return { loss: 0, entropy: 0, gradNorm: 0, clipFraction: 0, tokens: 0, klToReference: 0 };
     this.optimizer.learningRate = options.learningRate;
-    const r = await policyStep(this.model, this.optimizer, usable.map((t) => ({
+    const trained = usable.map((t) => ({
       promptIds: t.generation.promptIds, responseIds: t.generation.responseIds, oldLogProbs: t.generation.logProbs,
-      masks: t.generation.masks, advantage: t.advantage,
-    })), { clipEps: options.clipEpsilon, entropyCoef: options.entropyCoef, temperature: options.temperature, maxGradNorm: options.gradClip });
-    return { loss: r.loss, entropy: r.entropy, gradNorm: r.gradNorm, clipFraction: r.clipFraction, tokens: r.tokens };
+      masks: t.generation.masks, advantage: t.advantage, refLogProbs: undefined as number[] | undefined,
+    }));
+    if (options.klCoef > 0) {
+      const reference = this.referenceModel();
+      const refLogProbs = await responseLogProbs(reference, trained, options.temperature);
+      trained.forEach((t, i) => { t.refLogProbs = refLogProbs[i]; });
+    }
+    const r = await policyStep(this.model, this.optimizer, trained, {
+      clipEps: options.clipEpsilon, entropyCoef: options.entropyCoef, temperature: options.temperature, maxGradNorm: options.gradClip,
+      klCoef: options.klCoef,
+    });
+    return { loss: r.loss, entropy: r.entropy, gradNorm: r.gradNorm, clipFraction: r.clipFraction, tokens: r.tokens, klToReference: r.refKl };
+  }
+
+  private referenceModel(): GPT {
+    if (!this.reference) {
+      const reference = new GPT(this.model.config, 0);
+      for (const [name, p] of this.model.params) reference.param(name).assign(p);
+      this.reference = reference;
+    }
+    return this.reference;
+  }
+
+  /** Frees the optimiser's state and the reference copy, if one was made (the model is the caller's). */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.reference?.dispose();
+    this.reference = undefined;
   }
 }

@@ -37,6 +37,8 @@ export interface PolicyStepResult extends StepResult {
   clipFraction: number;
   /** Token-mean of log(old/new): how far the policy had moved from the sampler's. */
   approxKl: number;
+  /** Token-mean k3 estimate of KL(policy ‖ reference); 0 when the trajectories carried no reference log-probs. */
+  refKl: number;
 }
 
 export class NonFiniteGradientError extends Error {
@@ -72,7 +74,7 @@ export async function policyStep(
   if (tokens === 0) throw new RangeError('policyStep: no response tokens');
   const { sums, ...step } = await accumulateAndStep(model, optimizer, batches, options, (batch) => {
     const { loss, stats } = policyLoss(model, batch, 1 / tokens, options);
-    return { loss, stats: [stats.pg, stats.entropy, stats.clipped, stats.approxKl] };
+    return { loss, stats: [stats.pg, stats.entropy, stats.clipped, stats.approxKl, stats.refKl] };
   });
   return {
     ...step,
@@ -82,6 +84,7 @@ export async function policyStep(
     entropy: sums[1] / tokens,
     clipFraction: sums[2] / tokens,
     approxKl: sums[3] / tokens,
+    refKl: sums[4] / tokens,
   };
 }
 

@@ -49,7 +49,7 @@ async function createModel(config: AzrConfig, source: ModelSource): Promise<Mode
     policy,
     parameters: model.parameterCount(),
     snapshot: () => serializeModel(model, TOKENIZER_VERSION),
-    dispose: () => { policy.optimizer.dispose(); model.dispose(); },
+    dispose: () => { policy.dispose(); model.dispose(); },
   };
 }
 

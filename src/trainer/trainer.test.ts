@@ -54,7 +54,7 @@ const policy: Policy = {
   encode: (t) => [...t].map((c) => c.charCodeAt(0)),
   contextLength: 64,
   generate: async (reqs) => reqs.map(() => ({ text: '', promptIds: [], responseIds: [1], logProbs: [0] })),
-  update: async () => ({ loss: 0, entropy: 0, gradNorm: 0, clipFraction: 0, tokens: 1 }),
+  update: async () => ({ loss: 0, entropy: 0, gradNorm: 0, clipFraction: 0, tokens: 1, klToReference: 0 }),
 };
 
 function harness(opts: { store?: RunStore; fail?: () => boolean; failBackend?: boolean; noWebgl?: boolean } = {}) {
