@@ -116,9 +116,12 @@ export const CHART_SECTIONS: { title: string; blurb: string; charts: ChartSpec[]
         series: [{ label: 'loss', color: NEUTRAL, value: (m) => m.loss }],
       },
       {
-        id: 'entropy', title: 'Entropy',
-        caption: 'How spread out the model\'s token choices are. A fast fall means it is collapsing onto a few answers.',
-        series: [{ label: 'entropy', color: '#0d9488', value: (m) => m.entropy }],
+        id: 'entropy', title: 'Entropy and drift',
+        caption: 'How spread out the model\'s token choices are (left): a fast fall means it is collapsing onto a few answers. Dashed (right): per-token KL to the starting model, measured while "KL to the base" is above 0.',
+        series: [
+          { label: 'entropy', color: '#0d9488', value: (m) => m.entropy },
+          { label: 'KL to the base', color: '#7c3aed', dash: [4, 3], axis: 'y2', value: (m) => (m.klToReference ? m.klToReference : null) },
+        ],
       },
       {
         id: 'gradnorm', title: 'Gradient norm',
