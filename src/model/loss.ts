@@ -255,11 +255,16 @@ export function policyLossFromLogits(logits: tf.Tensor2D, batch: PackedBatch, sc
     const entropyTokens = tf.neg(tf.sum(tf.mul(p, logpAll), -1));
     // KL penalty to the reference, per token the k3 estimator (Schulman): with d = log p_ref − log p,
     // k3 = e^d − d − 1 ≥ 0, unbiased for KL(policy ‖ ref) under the policy's samples; dk3/dlog p = 1 − e^d.
-    const refDelta = batch.refLogProbs ? tf.clipByValue(tf.sub(tf.tensor1d(batch.refLogProbs), logp), -20, 20) : undefined;
-    const expDelta = refDelta ? tf.exp(refDelta) : undefined;
-    const klTokens = refDelta && expDelta ? tf.sub(tf.sub(expDelta, refDelta), 1) : tf.zerosLike(logp);
+    // Without reference log-probs (the paper's loss) none of this runs.
+    let refKl = tf.scalar(0);
+    let dKlDLogp: tf.Tensor | undefined;
+    if (batch.refLogProbs) {
+      const refDelta = tf.clipByValue(tf.sub(tf.tensor1d(batch.refLogProbs), logp), -20, 20);
+      const expDelta = tf.exp(refDelta);
+      refKl = tf.sum(tf.mul(tf.sub(tf.sub(expDelta, refDelta), 1), w)) as tf.Scalar;
+      dKlDLogp = tf.mul(tf.sub(1, expDelta), w);
+    }
     const pg = tf.sum(tf.mul(pgTokens, w)) as tf.Scalar;
-    const refKl = tf.sum(tf.mul(klTokens, w)) as tf.Scalar;
     const entropy = tf.sum(tf.mul(entropyTokens, w)) as tf.Scalar;
     stats = {
       pg: tf.keep(pg),
@@ -271,10 +276,10 @@ export function policyLossFromLogits(logits: tf.Tensor2D, batch: PackedBatch, sc
     // d pgToken / d log p: −A·ratio where the unclipped branch is the active one (and the clamp is not), else 0.
     const active = tf.logicalAnd(tf.greaterEqual(unclipped, clipped), tf.less(tf.abs(rawLogRatio), 20));
     let dPgDLogp = tf.mul(tf.mul(unclipped, tf.cast(active, 'float32')), w);
-    if (klCoef > 0 && expDelta) dPgDLogp = tf.add(dPgDLogp, tf.mul(tf.mul(tf.sub(1, expDelta), w), klCoef));
+    if (klCoef > 0 && dKlDLogp) dPgDLogp = tf.add(dPgDLogp, tf.mul(dKlDLogp, klCoef));
     save([p, logpAll, onehot, tf.reshape(dPgDLogp, [-1, 1]), tf.reshape(entropyTokens, [-1, 1]), tf.reshape(w, [-1, 1])]);
     return {
-      value: tf.mul(tf.add(tf.sub(pg, tf.mul(entropy, entropyCoef)), tf.mul(refKl, klCoef)), scale),
+      value: tf.mul(klCoef > 0 ? tf.add(tf.sub(pg, tf.mul(entropy, entropyCoef)), tf.mul(refKl, klCoef)) : tf.sub(pg, tf.mul(entropy, entropyCoef)), scale),
       // d log p_t / dz = onehot − p;  d H / dz_j = −p_j (log p_j + H).
       gradFunc: (dy: tf.Tensor, [sp, slogp, soh, sg, sh, sw]: tf.Tensor[]) => {
         const dz = tf.add(

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selfAttention } from './attention';
 import { MASKED } from './gpt';
-import { crossEntropyFromLogits, packLM, packPolicy, policyLossFromLogits } from './loss';
+import { crossEntropyFromLogits, packLM, packPolicy, policyLossFromLogits, type PackedBatch, type PolicyLossOptions } from './loss';
 import { initNodeBackend } from './node-backend';
 import { add, addPositions, embed, gelu, layerNorm, matmul, matmulTransposed, selectRows } from './ops';
 import { Rng } from './rng';
@@ -35,6 +35,39 @@ async function checkOp(custom: (...xs: tf.Tensor[]) => tf.Tensor, reference: (..
   const gc = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(custom(...xs), w)))(inputs);
   const gr = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(reference(...xs), w)))(inputs);
   for (let i = 0; i < inputs.length; i++) await expectClose(gc[i], gr[i], tol);
+}
+
+/** Our policy loss on logits, its metrics disposed. */
+function ourPolicyLoss(batch: PackedBatch, scale: number, opts: PolicyLossOptions): (z: tf.Tensor) => tf.Tensor {
+  return (z) => {
+    const { loss, stats } = policyLossFromLogits(z as tf.Tensor2D, batch, scale, opts);
+    tf.dispose(Object.values(stats));
+    return loss;
+  };
+}
+
+/**
+ * The TRR++ token loss written with plain ops for autodiff: sampling distribution (temperature, mask
+ * bias), clipped surrogate, entropy bonus and, with klCoef, the k3 penalty to the reference log-probs.
+ */
+function referencePolicyLoss(batch: PackedBatch, V: number, scale: number, opts: PolicyLossOptions): (z: tf.Tensor) => tf.Tensor {
+  const eps = opts.clipEps ?? 0.2;
+  return (z) => {
+    let zz = tf.div(z, opts.temperature ?? 1);
+    if (batch.maskBias) zz = tf.add(zz, tf.tensor2d(batch.maskBias, [batch.targets.length, V]));
+    const logpAll = tf.logSoftmax(zz);
+    const logp = tf.sum(tf.mul(logpAll, tf.oneHot(tf.tensor1d(batch.targets, 'int32'), V)), -1);
+    const ratio = tf.exp(tf.sub(logp, tf.tensor1d(batch.oldLogProbs!)));
+    const adv = tf.tensor1d(batch.advantages!);
+    const pg = tf.maximum(tf.mul(tf.neg(adv), ratio), tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - eps, 1 + eps)));
+    const ent = tf.neg(tf.sum(tf.mul(tf.exp(logpAll), logpAll), -1));
+    let tokens = tf.sub(pg, tf.mul(ent, opts.entropyCoef ?? 0.001));
+    if (opts.klCoef) {
+      const d = tf.sub(tf.tensor1d(batch.refLogProbs!), logp);
+      tokens = tf.add(tokens, tf.mul(tf.sub(tf.sub(tf.exp(d), d), 1), opts.klCoef));
+    }
+    return tf.mul(tf.sum(tf.mul(tokens, tf.tensor1d(batch.weights))), scale);
+  };
 }
 
 describe('hand-written gradients match autodiff', () => {
@@ -101,23 +134,7 @@ describe('hand-written gradients match autodiff', () => {
       { promptIds: [2], responseIds: [1, 2], oldLogProbs: [-1.5, -1.1], advantage: -0.4, refLogProbs: [-2.2, -0.3] },
     ], V);
     const opts = { clipEps: 0.2, entropyCoef: 0.01, temperature: 1, klCoef: 0.3 };
-    const reference = (z: tf.Tensor) => {
-      const logpAll = tf.logSoftmax(z);
-      const logp = tf.sum(tf.mul(logpAll, tf.oneHot(tf.tensor1d(batch.targets, 'int32'), V)), -1);
-      const ratio = tf.exp(tf.sub(logp, tf.tensor1d(batch.oldLogProbs!)));
-      const adv = tf.tensor1d(batch.advantages!);
-      const pg = tf.maximum(tf.mul(tf.neg(adv), ratio), tf.mul(tf.neg(adv), tf.clipByValue(ratio, 0.8, 1.2)));
-      const ent = tf.neg(tf.sum(tf.mul(tf.exp(logpAll), logpAll), -1));
-      const d = tf.sub(tf.tensor1d(batch.refLogProbs!), logp);
-      const k3 = tf.sub(tf.sub(tf.exp(d), d), 1);
-      return tf.mul(tf.sum(tf.add(tf.sub(pg, tf.mul(ent, opts.entropyCoef)), tf.mul(k3, opts.klCoef))), 0.5);
-    };
-    const custom = (z: tf.Tensor) => {
-      const { loss, stats } = policyLossFromLogits(z as tf.Tensor2D, batch, 0.5, opts);
-      tf.dispose(Object.values(stats));
-      return loss;
-    };
-    await checkOp(custom, reference, [randn([batch.targets.length, V], 1.5)]);
+    await checkOp(ourPolicyLoss(batch, 0.5, opts), referencePolicyLoss(batch, V, 0.5, opts), [randn([batch.targets.length, V], 1.5)]);
     // Without reference log-probs the penalty cannot be computed, and says so.
     const bare = packPolicy([{ promptIds: [1], responseIds: [2], oldLogProbs: [-1], advantage: 1 }], V);
     expect(() => policyLossFromLogits(randn([1, V]) as tf.Tensor2D, bare, 1, opts)).toThrow(/reference log-probs/);
@@ -132,24 +149,8 @@ describe('hand-written gradients match autodiff', () => {
       { promptIds: [4], responseIds: [1, 2], oldLogProbs: [-0.1, -4], advantage: -0.7, masks },
     ], V);
     const opts = { clipEps: 0.2, entropyCoef: 0.05, temperature: 0.7 };
-    const reference = (z: tf.Tensor) => {
-      let zz = tf.div(z, opts.temperature);
-      zz = tf.add(zz, tf.tensor2d(batch.maskBias!, [batch.targets.length, V]));
-      const logpAll = tf.logSoftmax(zz);
-      const logp = tf.sum(tf.mul(logpAll, tf.oneHot(tf.tensor1d(batch.targets, 'int32'), V)), -1);
-      const ratio = tf.exp(tf.sub(logp, tf.tensor1d(batch.oldLogProbs!)));
-      const adv = tf.tensor1d(batch.advantages!);
-      const pg = tf.maximum(tf.mul(tf.neg(adv), ratio), tf.mul(tf.neg(adv), tf.clipByValue(ratio, 0.8, 1.2)));
-      const ent = tf.neg(tf.sum(tf.mul(tf.exp(logpAll), logpAll), -1));
-      return tf.mul(tf.sum(tf.mul(tf.sub(pg, tf.mul(ent, opts.entropyCoef)), tf.tensor1d(batch.weights))), 0.2);
-    };
-    const custom = (z: tf.Tensor) => {
-      const { loss, stats } = policyLossFromLogits(z as tf.Tensor2D, batch, 0.2, opts);
-      tf.dispose(Object.values(stats));
-      return loss;
-    };
     expect(batch.targets.length).toBe(5); // one logits row per response token
     expect(Array.from(batch.rows!)).toEqual([1, 2, 3, 4, 5]); // b·T + P − 1 + j, T = 4
-    await checkOp(custom, reference, [randn([batch.targets.length, V], 2)]);
+    await checkOp(ourPolicyLoss(batch, 0.2, opts), referencePolicyLoss(batch, V, 0.2, opts), [randn([batch.targets.length, V], 2)]);
   });
 });

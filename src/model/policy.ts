@@ -72,14 +72,10 @@ export class ModelPolicy implements Policy {
     this.optimizer.learningRate = options.learningRate;
     const trained = usable.map((t) => ({
       promptIds: t.generation.promptIds, responseIds: t.generation.responseIds, oldLogProbs: t.generation.logProbs,
-      masks: t.generation.masks, advantage: t.advantage, refLogProbs: undefined as number[] | undefined,
+      masks: t.generation.masks, advantage: t.advantage,
     }));
-    if (options.klCoef > 0) {
-      const reference = this.referenceModel();
-      const refLogProbs = await responseLogProbs(reference, trained, options.temperature);
-      trained.forEach((t, i) => { t.refLogProbs = refLogProbs[i]; });
-    }
-    const r = await policyStep(this.model, this.optimizer, trained, {
+    const refLogProbs = options.klCoef > 0 ? await responseLogProbs(this.referenceModel(), trained, options.temperature) : undefined;
+    const r = await policyStep(this.model, this.optimizer, refLogProbs ? trained.map((t, i) => ({ ...t, refLogProbs: refLogProbs[i] })) : trained, {
       clipEps: options.clipEpsilon, entropyCoef: options.entropyCoef, temperature: options.temperature, maxGradNorm: options.gradClip,
       klCoef: options.klCoef,
     });

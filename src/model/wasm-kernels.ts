@@ -19,6 +19,8 @@ const GATHER_ROWS = 'AzrGatherRows';
 const SCATTER_ADD_ROWS = 'AzrScatterAddRows';
 const ADAMW = 'AzrAdamW';
 
+const onWasm = () => tf.getBackend() === 'wasm';
+
 tf.registerKernel({
   kernelName: UNSTACK_BLOCKS,
   backendName: 'wasm',
@@ -130,8 +132,6 @@ export function adamWUpdate(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: 
   if (!onWasm() || param.size > FUSED_ADAMW_MAX_ELEMENTS || [param, grad, m, v].some((t) => t.dtype !== 'float32')) return undefined;
   return tf.engine().runKernel<tf.Tensor[]>(ADAMW, { param, grad, m, v }, { ...scalars }) as tf.Tensor[];
 }
-
-const onWasm = () => tf.getBackend() === 'wasm';
 
 /** The G blocks of x [G, R, C], each [R, C]. */
 export function unstackBlocks(x: tf.Tensor3D): tf.Tensor2D[] {
