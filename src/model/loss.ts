@@ -6,6 +6,7 @@
 import { GPT, MASKED } from './gpt';
 import { oneHot } from './ops';
 import { tf } from './tf';
+import { logSoftmaxWithProbs, softmaxCrossEntropy } from './wasm-kernels';
 
 /** One pretraining sequence. `targetMask[i]` (i ≥ 1) = 1 when token i is to be predicted; default all. */
 export interface LMExample {
@@ -158,9 +159,22 @@ type CustomGradFn = Parameters<typeof tf.customGrad>[0];
  * logits / temperature, restricted to the recorded allowed sets (mask bias) when there are any.
  */
 function samplingLogProbs(logits: tf.Tensor2D, batch: PackedBatch, temperature: number): tf.Tensor2D {
+  return tf.logSoftmax(samplingLogits(logits, batch, temperature)) as tf.Tensor2D;
+}
+
+function samplingLogits(logits: tf.Tensor2D, batch: PackedBatch, temperature: number): tf.Tensor2D {
   let z: tf.Tensor2D = temperature === 1 ? logits : tf.div(logits, temperature);
   if (batch.maskBias) z = tf.add(z, tf.tensor2d(batch.maskBias, logits.shape));
-  return tf.logSoftmax(z) as tf.Tensor2D;
+  return z;
+}
+
+/** [log-probs, probs] of `samplingLogProbs`: one kernel on wasm (./wasm-kernels), else log-softmax and exp. */
+function samplingDistribution(logits: tf.Tensor2D, batch: PackedBatch, temperature: number): [tf.Tensor2D, tf.Tensor2D] {
+  const z = samplingLogits(logits, batch, temperature);
+  const fused = logSoftmaxWithProbs(z);
+  if (fused) return fused;
+  const logp = tf.logSoftmax(z) as tf.Tensor2D;
+  return [logp, tf.exp(logp)];
 }
 
 function targetsOneHot(batch: PackedBatch, V: number): tf.Tensor2D {
@@ -189,6 +203,13 @@ export function crossEntropyLoss(model: GPT, batch: PackedBatch, scale: number, 
 export function crossEntropyFromLogits(logits: tf.Tensor2D, batch: PackedBatch, scale: number): tf.Scalar {
   const V = logits.shape[1];
   const op = tf.customGrad(((z: tf.Tensor2D, save: Save) => {
+    // On wasm, one kernel gives the loss and its whole gradient (./wasm-kernels); the backward scales it.
+    const fused = softmaxCrossEntropy(z, tf.tensor1d(batch.targets, 'int32'), tf.tensor1d(batch.weights), scale);
+    if (fused) {
+      const [loss, grad] = fused;
+      save([grad]);
+      return { value: loss, gradFunc: (dy: tf.Tensor, [g]: tf.Tensor[]) => [tf.mul(g, dy)] };
+    }
     const logp = tf.logSoftmax(z);
     const onehot = targetsOneHot(batch, V);
     const w = tf.reshape(tf.tensor1d(batch.weights), [-1, 1]);
@@ -238,8 +259,7 @@ export function policyLossFromLogits(logits: tf.Tensor2D, batch: PackedBatch, sc
   const op = tf.customGrad(((logitsIn: tf.Tensor2D, save: Save) => {
     // Log-probs, ratio and entropy are all taken on the distribution the tokens were SAMPLED from:
     // logits / temperature, masked to the allowed set (constraint ∧ top-k) when the sampler recorded one.
-    const logpAll = samplingLogProbs(logitsIn, batch, temperature);
-    const p = tf.exp(logpAll);
+    const [logpAll, p] = samplingDistribution(logitsIn, batch, temperature);
     const onehot = targetsOneHot(batch, V);
     const w = tf.tensor1d(batch.weights);
     const adv = tf.tensor1d(batch.advantages!);

@@ -3,7 +3,7 @@
 // that the tfjs engine (a global) is the one our code creates.
 import { tf } from './tf';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfAttention } from './attention';
 import { MASKED } from './gpt';
 import { crossEntropyFromLogits, packLM, packPolicy, policyLossFromLogits, type PackedBatch, type PolicyLossOptions } from './loss';
@@ -90,11 +90,7 @@ describe('hand-written gradients match autodiff', () => {
   });
 
   it('layerNorm and gelu', async () => {
-    const ref = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
-    };
-    await checkOp((x, g, b) => layerNorm(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D), ref, [randn([6, 8], 3), randn([8]), randn([8])]);
+    await checkLayerNorm();
     await checkOp((x) => gelu(x), (x) => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))), [randn([4, 5], 2)]);
   });
 
@@ -118,39 +114,72 @@ describe('hand-written gradients match autodiff', () => {
     }
   });
 
-  it('cross-entropy head', async () => {
-    const batch = packLM([{ ids: [1, 2, 3, 4] }, { ids: [4, 3, 2], targetMask: [0, 0, 1] }], 6);
-    const reference = (z: tf.Tensor) => {
-      const logp = tf.sum(tf.mul(tf.logSoftmax(z), tf.oneHot(tf.tensor1d(batch.targets, 'int32'), 6)), -1);
-      return tf.mul(tf.sum(tf.mul(logp, tf.tensor1d(batch.weights))), -0.25);
-    };
-    await checkOp((z) => crossEntropyFromLogits(z as tf.Tensor2D, batch, 0.25), reference, [randn([batch.B * batch.T, 6], 2)]);
-  });
+  it('cross-entropy head', checkCrossEntropyHead);
 
-  it('policy-gradient head with the KL penalty to a reference (k3 estimator)', async () => {
-    const V = 5;
-    const batch = packPolicy([
-      { promptIds: [1, 2], responseIds: [3, 0, 4], oldLogProbs: [-1.2, -2, -0.7], advantage: 0.8, refLogProbs: [-0.5, -3.1, -1.9] },
-      { promptIds: [2], responseIds: [1, 2], oldLogProbs: [-1.5, -1.1], advantage: -0.4, refLogProbs: [-2.2, -0.3] },
-    ], V);
-    const opts = { clipEps: 0.2, entropyCoef: 0.01, temperature: 1, klCoef: 0.3 };
-    await checkOp(ourPolicyLoss(batch, 0.5, opts), referencePolicyLoss(batch, V, 0.5, opts), [randn([batch.targets.length, V], 1.5)]);
-    // Without reference log-probs the penalty cannot be computed, and says so.
-    const bare = packPolicy([{ promptIds: [1], responseIds: [2], oldLogProbs: [-1], advantage: 1 }], V);
-    expect(() => policyLossFromLogits(randn([1, V]) as tf.Tensor2D, bare, 1, opts)).toThrow(/reference log-probs/);
-  });
+  it('policy-gradient head with the KL penalty to a reference (k3 estimator)', checkPolicyHeadWithKl);
 
-  it('policy-gradient head: clipped ratio, entropy, temperature, masks', async () => {
-    const V = 6;
-    const masks = [Uint8Array.from([1, 1, 0, 1, 0, 1]), Uint8Array.from([0, 1, 1, 1, 1, 1])];
-    const batch = packPolicy([
-      // old log-probs far from the current ones, so both clip branches and both advantage signs occur
-      { promptIds: [1, 2], responseIds: [3, 5, 1], oldLogProbs: [-3, -0.2, -1.5], advantage: 1.3 },
-      { promptIds: [4], responseIds: [1, 2], oldLogProbs: [-0.1, -4], advantage: -0.7, masks },
-    ], V);
-    const opts = { clipEps: 0.2, entropyCoef: 0.05, temperature: 0.7 };
-    expect(batch.targets.length).toBe(5); // one logits row per response token
-    expect(Array.from(batch.rows!)).toEqual([1, 2, 3, 4, 5]); // b·T + P − 1 + j, T = 4
-    await checkOp(ourPolicyLoss(batch, 0.2, opts), referencePolicyLoss(batch, V, 0.2, opts), [randn([batch.targets.length, V], 2)]);
-  });
+  it('policy-gradient head: clipped ratio, entropy, temperature, masks', checkPolicyHeadWithMasks);
 });
+
+// The wasm backend runs the loss heads and LayerNorm's backward through its own kernels (./wasm-kernels):
+// the same checks against autodiff of the plain-op references, there.
+describe('hand-written gradients on wasm (fused kernels)', () => {
+  beforeAll(async () => {
+    await initNodeBackend('wasm');
+  });
+  afterAll(async () => {
+    await initNodeBackend('cpu');
+  });
+
+  it('layerNorm', async () => {
+    expect(tf.getBackend()).toBe('wasm');
+    await checkLayerNorm();
+  });
+  it('cross-entropy head', checkCrossEntropyHead);
+  it('policy-gradient head with the KL penalty', checkPolicyHeadWithKl);
+  it('policy-gradient head: clipped ratio, entropy, temperature, masks', checkPolicyHeadWithMasks);
+});
+
+async function checkLayerNorm(): Promise<void> {
+  const ref = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+  };
+  await checkOp((x, g, b) => layerNorm(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D), ref, [randn([6, 8], 3), randn([8]), randn([8])]);
+}
+
+async function checkCrossEntropyHead(): Promise<void> {
+  const batch = packLM([{ ids: [1, 2, 3, 4] }, { ids: [4, 3, 2], targetMask: [0, 0, 1] }], 6);
+  const reference = (z: tf.Tensor) => {
+    const logp = tf.sum(tf.mul(tf.logSoftmax(z), tf.oneHot(tf.tensor1d(batch.targets, 'int32'), 6)), -1);
+    return tf.mul(tf.sum(tf.mul(logp, tf.tensor1d(batch.weights))), -0.25);
+  };
+  await checkOp((z) => crossEntropyFromLogits(z as tf.Tensor2D, batch, 0.25), reference, [randn([batch.B * batch.T, 6], 2)]);
+}
+
+async function checkPolicyHeadWithKl(): Promise<void> {
+  const V = 5;
+  const batch = packPolicy([
+    { promptIds: [1, 2], responseIds: [3, 0, 4], oldLogProbs: [-1.2, -2, -0.7], advantage: 0.8, refLogProbs: [-0.5, -3.1, -1.9] },
+    { promptIds: [2], responseIds: [1, 2], oldLogProbs: [-1.5, -1.1], advantage: -0.4, refLogProbs: [-2.2, -0.3] },
+  ], V);
+  const opts = { clipEps: 0.2, entropyCoef: 0.01, temperature: 1, klCoef: 0.3 };
+  await checkOp(ourPolicyLoss(batch, 0.5, opts), referencePolicyLoss(batch, V, 0.5, opts), [randn([batch.targets.length, V], 1.5)]);
+  // Without reference log-probs the penalty cannot be computed, and says so.
+  const bare = packPolicy([{ promptIds: [1], responseIds: [2], oldLogProbs: [-1], advantage: 1 }], V);
+  expect(() => policyLossFromLogits(randn([1, V]) as tf.Tensor2D, bare, 1, opts)).toThrow(/reference log-probs/);
+}
+
+async function checkPolicyHeadWithMasks(): Promise<void> {
+  const V = 6;
+  const masks = [Uint8Array.from([1, 1, 0, 1, 0, 1]), Uint8Array.from([0, 1, 1, 1, 1, 1])];
+  const batch = packPolicy([
+    // old log-probs far from the current ones, so both clip branches and both advantage signs occur
+    { promptIds: [1, 2], responseIds: [3, 5, 1], oldLogProbs: [-3, -0.2, -1.5], advantage: 1.3 },
+    { promptIds: [4], responseIds: [1, 2], oldLogProbs: [-0.1, -4], advantage: -0.7, masks },
+  ], V);
+  const opts = { clipEps: 0.2, entropyCoef: 0.05, temperature: 0.7 };
+  expect(batch.targets.length).toBe(5); // one logits row per response token
+  expect(Array.from(batch.rows!)).toEqual([1, 2, 3, 4, 5]); // b·T + P − 1 + j, T = 4
+  await checkOp(ourPolicyLoss(batch, 0.2, opts), referencePolicyLoss(batch, V, 0.2, opts), [randn([batch.targets.length, V], 2)]);
+}

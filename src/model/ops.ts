@@ -11,7 +11,7 @@
 // Tensors a gradient needs must go through `save` (the forward pass's intermediates are disposed before
 // the backward pass runs).
 import { tf } from './tf';
-import { gatherRows, scatterAddRows } from './wasm-kernels';
+import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -122,15 +122,21 @@ export function addPositions(x: tf.Tensor2D, wpe: tf.Tensor2D, B: number, T: num
   return op(x, wpe) as tf.Tensor2D;
 }
 
+const LAYER_NORM_EPSILON = 1e-5;
+
 const layerNormOp = custom((x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: Save) => {
   const mean = tf.mean(x, -1, true);
   const centred = tf.sub(x, mean);
-  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5));
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), LAYER_NORM_EPSILON));
   const xhat = tf.mul(centred, rstd);
   save([xhat, rstd, gain]);
   return {
     value: tf.add(tf.mul(xhat, gain), bias),
     gradFunc: (dy, [sxhat, srstd, sgain]) => {
+      // On wasm one kernel (./wasm-kernels) instead of twelve. The forward stays on tfjs's ops: its SIMD
+      // kernels beat a JS loop there, while the backward's twelve small kernels cost more than one loop.
+      const fused = layerNormBackward(dy as tf.Tensor2D, sxhat as tf.Tensor2D, srstd as tf.Tensor2D, sgain as tf.Tensor1D);
+      if (fused) return fused;
       const dxhat = tf.mul(dy, sgain);
       const dx = tf.mul(srstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), -1, true))));
       return [dx, tf.sum(tf.mul(dy, sxhat), 0), tf.sum(dy, 0)];

@@ -11,6 +11,15 @@
 // - AzrAdamW: one AdamW update of one small parameter in one pass over its elements, where the same
 //   arithmetic as tfjs ops is ≈ 16 kernels per parameter per step (≈ 320 on the tiny model, ≈ 290 for the
 //   default model's LayerNorm gains and biases alone), most of it per-kernel overhead.
+// - AzrSoftmaxCrossEntropy: the pretraining loss and its gradient with respect to the logits in three
+//   passes over [N, V], one exp per element. As tfjs ops it is a log-softmax (max, sub, exp, sum, log,
+//   sub), a second exp for the probabilities the backward needs, a one-hot and four more full-width
+//   multiplies and sums: ≈ 12 passes and two exps per element, a quarter of the tiny model's training step.
+// - AzrLogSoftmax: log-probabilities and probabilities of every row in two passes and one exp per element,
+//   where tfjs's logSoftmax is six kernels with an exp, and the probabilities a second exp.
+// - AzrLayerNormGrad: LayerNorm's backward (12 kernels as tfjs ops) in one row-by-row pass; at d = 32–128
+//   most of those kernels' time is per-kernel overhead. (The forward, 9 kernels, stays on tfjs: a JS loop
+//   measured 1.4–2.8× slower than them, its elementwise work no match for their SIMD.)
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
 
@@ -18,6 +27,9 @@ const UNSTACK_BLOCKS = 'AzrUnstackBlocks';
 const GATHER_ROWS = 'AzrGatherRows';
 const SCATTER_ADD_ROWS = 'AzrScatterAddRows';
 const ADAMW = 'AzrAdamW';
+const SOFTMAX_CROSS_ENTROPY = 'AzrSoftmaxCrossEntropy';
+const LAYER_NORM_GRAD = 'AzrLayerNormGrad';
+const LOG_SOFTMAX = 'AzrLogSoftmax';
 
 const onWasm = () => tf.getBackend() === 'wasm';
 
@@ -160,3 +172,152 @@ export function scatterAddRows(dy: tf.Tensor2D, ids: tf.Tensor1D, rows: number):
   return tf.matMul(hits as tf.Tensor2D, dy);
 }
 
+
+const LOG2E = 1.4426950408889634;
+const LN2 = 0.6931471805599453;
+/** 2^k for k in [−150, 149], indexed by k + 150 (k ≥ −150 for x ≥ −104). */
+const POW2 = Float64Array.from({ length: 300 }, (_, i) => 2 ** (i - 150));
+
+/**
+ * e^x for x ≤ 0 to float32 precision (relative error < 1e-8 before rounding to float32), ≈ 2.5× faster
+ * than Math.exp in V8: x = k·ln 2 + r with |r| ≤ ln 2 / 2, e^r by its Taylor series to r⁷ (the next term
+ * is < 6e-9 of it), times 2^k from a table. Below −104, where float32's e^x underflows, exactly 0, so a
+ * masked logit (−1e9) gets probability 0 as with tfjs's exp.
+ */
+export function expNonPositive(x: number): number {
+  if (x < -104) return 0;
+  const k = (x * LOG2E + 150.5) | 0;
+  const r = x - (k - 150) * LN2;
+  const series = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040)))))));
+  return series * POW2[k];
+}
+
+tf.registerKernel({
+  kernelName: SOFTMAX_CROSS_ENTROPY,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const wasm = backend as BackendWasm;
+    const { scale } = attrs as { scale: number };
+    const [logits, targets, weights] = [inputs.logits, inputs.targets, inputs.weights] as tf.TensorInfo[];
+    const [N, V] = logits.shape;
+    checkIndices(wasm.typedArrayFromHeap(targets), V, 'softmaxCrossEntropy');
+    const lossOut = wasm.makeOutput([], 'float32');
+    const gradOut = wasm.makeOutput([N, V], 'float32');
+    const z = wasm.typedArrayFromHeap(logits);
+    const target = wasm.typedArrayFromHeap(targets);
+    const weight = wasm.typedArrayFromHeap(weights);
+    const grad = wasm.typedArrayFromHeap(gradOut);
+    let loss = 0;
+    for (let n = 0; n < N; n++) {
+      const row = n * V;
+      const w = weight[n] * scale;
+      if (w === 0) {
+        grad.fill(0, row, row + V);
+        continue;
+      }
+      let max = -Infinity;
+      for (let i = row; i < row + V; i++) if (z[i] > max) max = z[i];
+      let sum = 0;
+      for (let i = row; i < row + V; i++) {
+        const e = expNonPositive(z[i] - max);
+        grad[i] = e;
+        sum += e;
+      }
+      // −w·log p(target) = w·(log Σ e^(z − max) − (z_target − max)); d/dz = w·(softmax − one-hot).
+      const t = row + target[n];
+      loss += w * (Math.log(sum) - (z[t] - max));
+      const ws = w / sum;
+      for (let i = row; i < row + V; i++) grad[i] *= ws;
+      grad[t] -= w;
+    }
+    wasm.typedArrayFromHeap(lossOut)[0] = loss;
+    return [lossOut, gradOut];
+  },
+});
+
+/**
+ * scale · Σₙ wₙ · −log softmax(logitsₙ)[targetₙ] and its gradient with respect to the logits,
+ * scale · wₙ · (softmax(logitsₙ) − one-hot(targetₙ)), in one kernel on wasm; undefined on other backends.
+ * No gradient of its own: ./loss wraps it.
+ */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D, scale: number): [tf.Scalar, tf.Tensor2D] | undefined {
+  if (!onWasm() || logits.dtype !== 'float32' || targets.dtype !== 'int32' || weights.dtype !== 'float32') return undefined;
+  return tf.engine().runKernel<tf.Tensor[]>(SOFTMAX_CROSS_ENTROPY, { logits, targets, weights }, { scale }) as unknown as [tf.Scalar, tf.Tensor2D];
+}
+
+tf.registerKernel({
+  kernelName: LAYER_NORM_GRAD,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend }) => {
+    const wasm = backend as BackendWasm;
+    const [dy, xhat, rstd, gain] = [inputs.dy, inputs.xhat, inputs.rstd, inputs.gain] as tf.TensorInfo[];
+    const [N, d] = dy.shape;
+    const outs = [wasm.makeOutput([N, d], 'float32'), wasm.makeOutput([d], 'float32'), wasm.makeOutput([d], 'float32')];
+    const [gy, h, r, g] = [dy, xhat, rstd, gain].map((t) => wasm.typedArrayFromHeap(t));
+    const [dx, dgOut, dbOut] = outs.map((t) => wasm.typedArrayFromHeap(t));
+    const dg = new Float64Array(d);
+    const db = new Float64Array(d);
+    for (let n = 0; n < N; n++) {
+      const row = n * d;
+      // dx̂ = dy·g;  dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)).
+      let m1 = 0;
+      let m2 = 0;
+      for (let j = 0; j < d; j++) {
+        const dh = gy[row + j] * g[j];
+        m1 += dh;
+        m2 += dh * h[row + j];
+        dg[j] += gy[row + j] * h[row + j];
+        db[j] += gy[row + j];
+      }
+      m1 /= d;
+      m2 /= d;
+      for (let j = 0; j < d; j++) dx[row + j] = r[n] * (gy[row + j] * g[j] - m1 - h[row + j] * m2);
+    }
+    dgOut.set(dg);
+    dbOut.set(db);
+    return outs;
+  },
+});
+
+/** LayerNorm's backward on wasm from the forward's x̂ [N, d] and rstd [N, 1]: [dx, dgain, dbias]; undefined elsewhere. */
+export function layerNormBackward(dy: tf.Tensor2D, xhat: tf.Tensor2D, rstd: tf.Tensor2D, gain: tf.Tensor1D): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D] | undefined {
+  if (!onWasm() || [dy, xhat, rstd, gain].some((t) => t.dtype !== 'float32')) return undefined;
+  return tf.engine().runKernel<tf.Tensor[]>(LAYER_NORM_GRAD, { dy, xhat, rstd, gain }) as unknown as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+}
+
+tf.registerKernel({
+  kernelName: LOG_SOFTMAX,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend }) => {
+    const wasm = backend as BackendWasm;
+    const logits = inputs.logits as tf.TensorInfo;
+    const [N, V] = logits.shape;
+    const outs = [wasm.makeOutput([N, V], 'float32'), wasm.makeOutput([N, V], 'float32')];
+    const z = wasm.typedArrayFromHeap(logits);
+    const [logp, p] = outs.map((t) => wasm.typedArrayFromHeap(t));
+    for (let n = 0; n < N; n++) {
+      const row = n * V;
+      let max = -Infinity;
+      for (let i = row; i < row + V; i++) if (z[i] > max) max = z[i];
+      let sum = 0;
+      for (let i = row; i < row + V; i++) {
+        const e = expNonPositive(z[i] - max);
+        p[i] = e;
+        sum += e;
+      }
+      const logSum = Math.log(sum);
+      const inv = 1 / sum;
+      for (let i = row; i < row + V; i++) {
+        logp[i] = z[i] - max - logSum;
+        p[i] *= inv;
+      }
+    }
+    return outs;
+  },
+});
+
+/** [log softmax, softmax] of each row of logits [N, V] on wasm; undefined on other backends. No gradient. */
+export function logSoftmaxWithProbs(logits: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] | undefined {
+  if (!onWasm() || logits.dtype !== 'float32') return undefined;
+  return tf.engine().runKernel<tf.Tensor[]>(LOG_SOFTMAX, { logits }) as unknown as [tf.Tensor2D, tf.Tensor2D];
+}
