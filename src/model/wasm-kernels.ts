@@ -192,6 +192,23 @@ export function expNonPositive(x: number): number {
   return series * POW2[k];
 }
 
+function rowMax(z: tf.TypedArray, row: number, V: number): number {
+  let max = -Infinity;
+  for (let i = row; i < row + V; i++) if (z[i] > max) max = z[i];
+  return max;
+}
+
+/** out[i] = e^(z[i] − max) over one row; returns their sum. */
+function expShiftedRow(z: tf.TypedArray, out: tf.TypedArray, row: number, V: number, max: number): number {
+  let sum = 0;
+  for (let i = row; i < row + V; i++) {
+    const e = expNonPositive(z[i] - max);
+    out[i] = e;
+    sum += e;
+  }
+  return sum;
+}
+
 tf.registerKernel({
   kernelName: SOFTMAX_CROSS_ENTROPY,
   backendName: 'wasm',
@@ -215,14 +232,8 @@ tf.registerKernel({
         grad.fill(0, row, row + V);
         continue;
       }
-      let max = -Infinity;
-      for (let i = row; i < row + V; i++) if (z[i] > max) max = z[i];
-      let sum = 0;
-      for (let i = row; i < row + V; i++) {
-        const e = expNonPositive(z[i] - max);
-        grad[i] = e;
-        sum += e;
-      }
+      const max = rowMax(z, row, V);
+      const sum = expShiftedRow(z, grad, row, V, max);
       // −w·log p(target) = w·(log Σ e^(z − max) − (z_target − max)); d/dz = w·(softmax − one-hot).
       const t = row + target[n];
       loss += w * (Math.log(sum) - (z[t] - max));
@@ -297,14 +308,8 @@ tf.registerKernel({
     const [logp, p] = outs.map((t) => wasm.typedArrayFromHeap(t));
     for (let n = 0; n < N; n++) {
       const row = n * V;
-      let max = -Infinity;
-      for (let i = row; i < row + V; i++) if (z[i] > max) max = z[i];
-      let sum = 0;
-      for (let i = row; i < row + V; i++) {
-        const e = expNonPositive(z[i] - max);
-        p[i] = e;
-        sum += e;
-      }
+      const max = rowMax(z, row, V);
+      const sum = expShiftedRow(z, p, row, V, max);
       const logSum = Math.log(sum);
       const inv = 1 / sum;
       for (let i = row; i < row + V; i++) {
