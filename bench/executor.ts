@@ -2,7 +2,14 @@
 // beside `node:vm` (a new context per run) and a Python subprocess per program (what the reference AZR
 // executor pays) on the same programs; a validated proposal through the real sandbox worker; and how
 // long an infinite loop takes to be stopped beside a loop that just fits the same call budget.
-import { spawnSync } from 'node:child_process';
+//
+// Also beside what the reference AZR code (LeapLabTHU/Absolute-Zero-Reasoner,
+// absolute_zero_reasoner/utils/code_utils/python_executor.py) actually runs: a pebble ProcessPool whose
+// worker processes persist, each program `exec`'d into a fresh globals dict under a SIGALRM timeout
+// (timeout_decorator) — one interpreter for many programs, not a process per program. Here: one
+// persistent /usr/bin/python3 worker doing the same per program, fed JSON lines over a pipe.
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import vm from 'node:vm';
 import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
 import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
@@ -25,6 +32,41 @@ const PROGRAMS: { js: string; py: string; input: string }[] = [
   { js: "function f(s) { return s.split(' ').map((w) => w[0].toUpperCase() + w.slice(1)).join(' '); }", py: "def f(s):\n    return ' '.join(w[0].upper() + w[1:] for w in s.split(' '))", input: '"one small model"' },
   { js: 'function f(p, k) { return p.map(([a, b]) => a * b + k); }', py: 'def f(p, k):\n    return [a * b + k for a, b in p]', input: '[[1, 2], [3, 4], [5, 6]], 10' },
 ];
+
+/** The per-program work of AZR's pool worker: a fresh globals dict, exec, call f, under a SIGALRM timeout. */
+const POOL_WORKER = `
+import json, signal, sys
+def on_alarm(signum, frame):
+    raise TimeoutError('timeout')
+signal.signal(signal.SIGALRM, on_alarm)
+for line in sys.stdin:
+    request = json.loads(line)
+    scope = {}
+    signal.setitimer(signal.ITIMER_REAL, 10)
+    try:
+        exec(request['code'], scope)
+        out = json.dumps(scope['f'](*request['args']))
+    except Exception as e:
+        out = json.dumps({'error': repr(e)})
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    sys.stdout.write(out + '\\n')
+    sys.stdout.flush()
+`;
+
+/** A persistent Python worker: `run` sends one program and resolves with its JSON output line. */
+function pythonPoolWorker(): { run: (code: string, argsJson: string) => Promise<string>; close: () => void } {
+  const child = spawn(PYTHON, ['-c', POOL_WORKER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting: ((line: string) => void)[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.(line));
+  return {
+    run: (code, argsJson) => new Promise((resolve) => {
+      waiting.push(resolve);
+      child.stdin.write(`${JSON.stringify({ code, args: JSON.parse(argsJson) })}\n`);
+    }),
+    close: () => child.stdin.end(),
+  };
+}
 
 const argsJsonOf = (input: string) => {
   const parsed = parseArgList(input);
@@ -57,10 +99,12 @@ await runSection(async ({ quick }) => {
     if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
     return r.stdout;
   };
+  const pool = pythonPoolWorker();
+  const pooled = await Promise.all(cases.map((c) => pool.run(c.py, c.args)));
   const disagreements = cases.flatMap((c, i) => {
     const o = ours[i];
     const mine = o.ok ? o.output : `(${o.reason})`;
-    const others = [canon(vmRun(c, true)), canon(pyRun(c))];
+    const others = [canon(vmRun(c, true)), canon(pyRun(c)), canon(pooled[i])];
     return others.every((x) => x === mine) ? [] : [`${c.js}: ${mine} vs ${others.join(' / ')}`];
   });
   if (disagreements.length) throw new Error(`executors disagree: ${disagreements.join('; ')}`);
@@ -75,6 +119,13 @@ await runSection(async ({ quick }) => {
   const pyRuns = quick ? 8 : 24;
   log(`python subprocess: ${pyRuns} executions`);
   const python = await msPer(1, pyRuns, (i) => pyRun(cases[i % cases.length]));
+  log(`python pool worker (AZR's executor): ${rounds} × ${ourPer / 2} executions`);
+  let next = 0;
+  const poolTiming = await timeIt(rounds, async () => {
+    for (let k = 0; k < ourPer / 2; k++, next++) await pool.run(cases[next % cases.length].py, cases[next % cases.length].args);
+  });
+  pool.close();
+  const pythonPoolMs = poolTiming.ms / (ourPer / 2);
 
   // A validated proposal: static checks, the input parsed, two runs that must agree, the output parsed.
   const validateInThread = await msPer(rounds, ourPer / 2, (i) => runner.validate({ program: cases[i % cases.length].js, input: cases[i % cases.length].input }));
@@ -113,6 +164,8 @@ await runSection(async ({ quick }) => {
     vsNodeVm: round(nodeVm.ms / quickjs.ms, 3),
     pythonMsPerExec: round(python.ms),
     vsPythonSubprocess: Math.round(python.ms / quickjs.ms),
+    pythonPoolMsPerExec: round(pythonPoolMs),
+    vsPythonPool: round(pythonPoolMs / quickjs.ms, 3),
     msPerValidated: round(validated.ms / batch.length),
     validatedPerSec: Math.round(batch.length / (validated.ms / 1000)),
     msPerValidatedInThread: round(validateInThread.ms),

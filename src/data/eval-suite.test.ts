@@ -56,6 +56,20 @@ describe('the committed held-out suite (eval/heldout.jsonl)', () => {
   });
 });
 
+describe('the committed in-distribution diagnostic suite (eval/indist.jsonl)', () => {
+  it('has 100 tasks per type from the train families only; boolean families hand their induction share on', () => {
+    const indist = parseSuite(readFileSync(new URL('../../eval/indist.jsonl', import.meta.url), 'utf8'));
+    const train = new Set(TRAIN_FAMILIES.map((f) => f.name));
+    for (const type of TASK_TYPES) {
+      const mine = indist.filter((t) => t.type === type);
+      expect(mine.length).toBe(100);
+      for (const t of mine) expect(train.has(familyOfTask(t.id))).toBe(true);
+    }
+    expect(indist.some((t) => t.type === 'induction' && familyOfTask(t.id) === 'compare')).toBe(false);
+    expect(new Set(indist.map((t) => t.id)).size).toBe(indist.length);
+  });
+});
+
 describe('buildEvalSuite', () => {
   const executor = createNodeExecutor();
   afterAll(() => executor.dispose());

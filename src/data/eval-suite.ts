@@ -10,7 +10,7 @@ import { functionArity } from '../azr/program';
 import { solvePrompt } from '../azr/prompts';
 import type { Rng } from '../azr/rng';
 import { acceptedBy } from './constraints';
-import { HELD_OUT_FAMILIES } from './families';
+import { familiesOf, type Split } from './families';
 import { generatePrograms, type Encode, type Labeller, type LabelledProgram } from './generate';
 import { pick } from './rand';
 
@@ -31,6 +31,12 @@ export interface SuiteOptions {
   /** Response caps, as self-play's defaults: programs 96 tokens, answers 40. */
   maxProgramTokens?: number;
   maxAnswerTokens?: number;
+  /**
+   * Which families the programs come from: 'heldout' (default) for the held-out suite; 'train' for an
+   * in-distribution diagnostic suite — fresh programs of the families pretraining draws from, which shows
+   * whether a change helps where the model was trained even when it does not transfer.
+   */
+  split?: Split;
 }
 
 /** The family a suite task came from (its id is `type-family-nn`). */
@@ -66,29 +72,37 @@ function fits(type: TaskType, p: LabelledProgram, task: EvalTask, o: Required<Om
 
 /** Builds the suite. Deterministic for a seed and executor. */
 export async function buildEvalSuite(rng: Rng, options: SuiteOptions): Promise<EvalTask[]> {
-  const o = { perType: 120, inductionPairs: 8, contextLength: 512, maxProgramTokens: 96, maxAnswerTokens: 40, ...options };
-  const families = HELD_OUT_FAMILIES;
+  const o = { perType: 120, inductionPairs: 8, contextLength: 512, maxProgramTokens: 96, maxAnswerTokens: 40, split: 'heldout' as Split, ...options };
+  const families = familiesOf(o.split);
   const seen = new Set<string>();
   const tasks: EvalTask[] = [];
   for (const type of TASK_TYPES) {
+    // A family that cannot make a task of this type (a train family of boolean outputs has no induction
+    // task with three distinct outputs) hands its share to the next one; no held-out family needs to.
+    let carried = 0;
     for (let f = 0; f < families.length; f++) {
-      const need = Math.floor(o.perType / families.length) + (f < o.perType % families.length ? 1 : 0);
+      const need = Math.floor(o.perType / families.length) + (f < o.perType % families.length ? 1 : 0) + carried;
       const family = families[f];
       const frng = rng.fork(`${type}/${family.name}`);
       let made = 0;
-      while (made < need) {
-        const { programs } = await generatePrograms(frng, need - made, {
-          split: 'heldout', families: [family], label: o.label, encode: o.encode, seen,
-          minPairs: type === 'induction' ? o.inductionPairs : 4, inputsPerProgram: type === 'induction' ? 12 : 10,
-        });
-        for (const p of programs) {
-          const id = `${type}-${family.name}-${String(made + 1).padStart(2, '0')}`;
-          const task = taskFrom(frng, type, p, id, o.inductionPairs);
-          if (!fits(type, p, task, o) || functionArity(p.program) === undefined) continue;
-          tasks.push(task);
-          made++;
+      try {
+        while (made < need) {
+          const { programs } = await generatePrograms(frng, need - made, {
+            split: o.split, families: [family], label: o.label, encode: o.encode, seen,
+            minPairs: type === 'induction' ? o.inductionPairs : 4, inputsPerProgram: type === 'induction' ? 12 : 10,
+          });
+          for (const p of programs) {
+            const id = `${type}-${family.name}-${String(made + 1).padStart(2, '0')}`;
+            const task = taskFrom(frng, type, p, id, o.inductionPairs);
+            if (!fits(type, p, task, o) || functionArity(p.program) === undefined) continue;
+            tasks.push(task);
+            made++;
+          }
         }
+      } catch (error) {
+        if (f === families.length - 1) throw error;
       }
+      carried = need - made;
     }
   }
   return tasks;
