@@ -15,7 +15,7 @@ import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
 import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
 import { canonical, parseArgList } from '../src/sandbox/literal';
 import { createNodeExecutor } from '../src/sandbox/node';
-import { QuickJSRunner } from '../src/sandbox/quickjs';
+import { INTRINSICS, QuickJSRunner } from '../src/sandbox/quickjs';
 import { DEFAULT_LIMITS } from '../src/sandbox/types';
 import { log, round, runSection, timeIt } from './harness';
 
@@ -113,6 +113,10 @@ await runSection(async ({ quick }) => {
   const ourPer = quick ? 400 : 2000;
   log(`QuickJS runner: ${rounds} × ${ourPer} executions`);
   const quickjs = await msPer(rounds, ourPer, (i) => runner.run(cases[i % cases.length].js, cases[i % cases.length].args, 1));
+  // The floor of an isolated run: creating and freeing the fresh context alone, nothing run in it.
+  const floorRuntime = module.newRuntime();
+  const contextOnly = await msPer(rounds, ourPer, () => floorRuntime.newContext({ intrinsics: INTRINSICS }).dispose());
+  floorRuntime.dispose();
   log(`node:vm: ${rounds} × ${ourPer / 4} executions`);
   const nodeVm = await msPer(rounds, ourPer / 4, (i) => vmRun(cases[i % cases.length], true));
   const nodeVmNoTimeout = await msPer(rounds, ourPer / 4, (i) => vmRun(cases[i % cases.length], false));
@@ -164,6 +168,9 @@ await runSection(async ({ quick }) => {
     vsNodeVm: round(nodeVm.ms / quickjs.ms, 3),
     pythonMsPerExec: round(python.ms),
     vsPythonSubprocess: Math.round(python.ms / quickjs.ms),
+    freshContextMs: round(contextOnly.ms),
+    /** The most any fresh-context executor could be ahead of a Python subprocess here: its context alone. */
+    vsPythonSubprocessCeiling: Math.round(python.ms / contextOnly.ms),
     pythonPoolMsPerExec: round(pythonPoolMs),
     vsPythonPool: round(pythonPoolMs / quickjs.ms, 3),
     msPerValidated: round(validated.ms / batch.length),

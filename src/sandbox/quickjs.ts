@@ -17,7 +17,7 @@ export type RuntimeFactory = Pick<QuickJSWASMModule, 'newRuntime'>;
  * No Date (a clock), no Promise (work after the run), no Proxy (traps inside the trusted judge), no
  * typed arrays (never plain output; leaving them out makes a context ≈ 40% cheaper to create).
  */
-const INTRINSICS = { ...DefaultIntrinsics, Date: false, Promise: false, Proxy: false, TypedArrays: false };
+export const INTRINSICS = { ...DefaultIntrinsics, Date: false, Promise: false, Proxy: false, TypedArrays: false };
 
 /**
  * Interrupt-handler calls allowed while the trusted serialiser reads an output. Its work is bounded
