@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { TYPE_COLORS } from '../charts/specs';
 import { useLabContext, useLabState } from '../context';
 import { ResponseText } from './Code';
@@ -12,10 +12,35 @@ const signed = (x: number) => (x > 0 ? `+${x.toFixed(2)}` : x.toFixed(2));
  */
 const SHOWN = 12;
 
+/** Items mounted per animation frame when a step lands. */
+const PER_FRAME = 3;
+
+/**
+ * How many of `total` items to mount now: PER_FRAME more each animation frame after `items` changes, so a
+ * landing step's code blocks are laid out and painted over several frames instead of in one long task.
+ * The reset happens during render (React's "adjust state when a prop changes"), so the new step never
+ * renders in full first.
+ */
+function useReveal(items: unknown, total: number): number {
+  const [revealed, setRevealed] = useState(PER_FRAME);
+  const [seen, setSeen] = useState(items);
+  if (seen !== items) {
+    setSeen(items);
+    setRevealed(PER_FRAME);
+  }
+  useEffect(() => {
+    if (revealed >= total) return;
+    const frame = requestAnimationFrame(() => setRevealed((r) => r + PER_FRAME));
+    return () => cancelAnimationFrame(frame);
+  }, [revealed, total]);
+  return Math.min(revealed, total);
+}
+
 /** A list that renders its first SHOWN items, and the rest on request (kept open for later steps). */
 function Capped<T>({ items, render, what }: { items: readonly T[]; render: (item: T, i: number) => ReactNode; what: string }) {
   const [all, setAll] = useState(false);
-  const shown = all ? items : items.slice(0, SHOWN);
+  const revealed = useReveal(items, all ? items.length : Math.min(SHOWN, items.length));
+  const shown = items.slice(0, revealed);
   return (
     <>
       <ul className="feed-list">{shown.map(render)}</ul>
