@@ -38,7 +38,7 @@ describe('targets', () => {
     const t = targets({
       executor: { msPerExec: 0.2, vsNodeVm: 1.5, vsPythonSubprocess: 400, stopMs: 30, budgetMs: 20 },
       model: { kvCacheSpeedup: 6 },
-      memory: { tensorSlopePerStep: 0, wasmHeapGrowthAfterWarmupBytes: 65536 },
+      memory: { tensorSlopePerStep: 0, wasmHeapGrowthUnexplainedAfterWarmupBytes: 65536 },
       page: { seedingBarMs: null, longTasks: { maxMs: 40 } },
     });
     const by = Object.fromEntries(t.map((c) => [c.name, c.holds]));
@@ -49,7 +49,7 @@ describe('targets', () => {
     expect(by['torch.maxLogitDiff']).toBeNull();
     expect(by['model.kvCacheSpeedup']).toBe(true);
     expect(by['memory.tensorSlopePerStep']).toBe(true);
-    expect(by['memory.wasmHeapGrowthAfterWarmupBytes']).toBe(false);
+    expect(by['memory.wasmHeapGrowthUnexplainedAfterWarmupBytes']).toBe(false);
     expect(by['page.seedingBarMs']).toBeNull();
     expect(by['page.longTasks.maxMs']).toBe(true);
   });

@@ -2,6 +2,12 @@
 // after each one a full GC (run with node --expose-gc) and a reading of the live tensor count, tfjs's
 // bytes, the wasm heap, the JS heap and the size of the task buffers' contents (their JSON). Slopes are
 // fitted after a warm-up, so one-time allocations (kernels, the first buffers) do not count.
+//
+// The wasm heap never shrinks: its size is the high-water mark of the tensors' working set, and a
+// self-play step's working set depends on its shapes (how long this step's prompts and responses are).
+// So each step also records its peak tensor bytes (tf.profile), and a heap growth at a step whose peak
+// beats every earlier step's is the high-water mark moving, not a leak; growth at any other step is
+// reported as unexplained.
 import { presetConfig } from '../src/azr/config';
 import { SelfPlay } from '../src/azr/selfplay';
 import { initNodeBackend } from '../src/model/node-backend';
@@ -19,6 +25,8 @@ interface Sample {
   jsHeap: number;
   bufferBytes: number;
   ms: number;
+  /** The step's peak tensor bytes (tf.profile). */
+  peakBytes: number;
 }
 
 await runSection(async ({ quick, opts }) => {
@@ -37,11 +45,16 @@ await runSection(async ({ quick, opts }) => {
   try {
     log(`memory: ${steps} tiny steps on ${backend}${gc ? '' : ' (no --expose-gc: JS heap readings are noisy)'}`);
     for (let i = 0; i < steps; i++) {
-      const { metrics } = await run.runStep();
+      let result: Awaited<ReturnType<SelfPlay['runStep']>> | undefined;
+      const profile = await tf.profile(async () => {
+        result = await run.runStep();
+        return [];
+      });
+      const { metrics } = result!;
       gc?.();
       samples.push({
         tensors: tf.memory().numTensors, tfBytes: tf.memory().numBytes, wasmHeap: wasmHeap(),
-        jsHeap: process.memoryUsage().heapUsed, bufferBytes: bufferBytes(), ms: metrics.stepMs,
+        jsHeap: process.memoryUsage().heapUsed, bufferBytes: bufferBytes(), ms: metrics.stepMs, peakBytes: profile.peakBytes,
       });
       if ((i + 1) % 50 === 0) log(`memory: ${i + 1} steps, ${samples[i].tensors} tensors`);
     }
@@ -49,6 +62,11 @@ await runSection(async ({ quick, opts }) => {
     await executor.dispose();
   }
   const warm = Math.max(2, Math.floor(steps / 10));
+  const growths = samples.flatMap((x, i) => {
+    if (i === 0 || x.wasmHeap <= samples[i - 1].wasmHeap) return [];
+    const newPeak = samples.slice(0, i).every((earlier) => x.peakBytes > earlier.peakBytes);
+    return [{ step: i + 1, bytes: x.wasmHeap - samples[i - 1].wasmHeap, newPeak }];
+  });
   const after = samples.slice(warm);
   const fit = (key: keyof Sample) => {
     const s = slope(after.map((x) => x[key]));
@@ -71,8 +89,12 @@ await runSection(async ({ quick, opts }) => {
     bufferBytesSlopePerStep: bufferSlope,
     bufferBytes: { afterWarmup: first.bufferBytes, last: last.bufferBytes },
     jsHeapOverBufferGrowth: jsHeapSlope !== null && bufferSlope ? round(jsHeapSlope / bufferSlope, 3) : null,
-    // Each time the wasm heap grew: after which step (1-based) and by how many bytes.
-    wasmHeapGrowth: samples.flatMap((x, i) => (i > 0 && x.wasmHeap > samples[i - 1].wasmHeap ? [[i + 1, x.wasmHeap - samples[i - 1].wasmHeap]] : [])),
-    msPerStep: { first: round(samples[0].ms), afterWarmup: round(first.ms), last: round(last.ms) },
+    // Each time the wasm heap grew: after which step (1-based), by how many bytes, and whether that step's
+    // peak tensor bytes beat every earlier step's (the high-water mark moving).
+    wasmHeapGrowth: growths.map(({ step, bytes, newPeak }) => [step, bytes, newPeak]),
+    wasmHeapGrowthUnexplainedAfterWarmupBytes: growths.filter((g) => g.step > warm && !g.newPeak).reduce((n, g) => n + g.bytes, 0),
+    peakTensorBytes: { max: Math.max(...samples.map((x) => x.peakBytes)) },
+    // Each step runs under tf.profile (for its peak bytes), which slows it: these are not speed figures.
+    msPerStepProfiled: { first: round(samples[0].ms), afterWarmup: round(first.ms), last: round(last.ms) },
   };
 });

@@ -230,7 +230,7 @@ function report(r: Json, checks: TargetCheck[]): string {
   }
   const mem = r.memory as Json | undefined;
   if (mem) {
-    lines.push('', mem.error ? `Memory: ${mem.error}` : `Memory over ${mem.steps} tiny steps on ${mem.backend} (slopes per step after ${mem.warmupSteps} warm-up steps): tensors ${fmt(mem.tensorSlopePerStep as number)} (${(mem.tensors as Json).afterWarmup} → ${(mem.tensors as Json).last}), wasm heap +${fmt(mem.wasmHeapGrowthAfterWarmupBytes as number)} B after warm-up (grew after steps ${((mem.wasmHeapGrowth ?? []) as number[][]).map(([s, b]) => `${s}: +${fmt(b / 1e6)} MB`).join(', ') || 'none'}), JS heap ${fmt(mem.jsHeapSlopeBytesPerStep as number)} B vs buffer contents ${fmt(mem.bufferBytesSlopePerStep as number)} B (${fmt(mem.jsHeapOverBufferGrowth as number)}×)`);
+    lines.push('', mem.error ? `Memory: ${mem.error}` : `Memory over ${mem.steps} tiny steps on ${mem.backend} (slopes per step after ${mem.warmupSteps} warm-up steps): tensors ${fmt(mem.tensorSlopePerStep as number)} (${(mem.tensors as Json).afterWarmup} → ${(mem.tensors as Json).last}), wasm heap +${fmt(mem.wasmHeapGrowthAfterWarmupBytes as number)} B after warm-up (grew after steps ${((mem.wasmHeapGrowth ?? []) as [number, number, boolean][]).map(([s, b, peak]) => `${s}: +${fmt(b / 1e6)} MB${peak ? ', a new peak working set' : ', UNEXPLAINED'}`).join('; ') || 'none'}), JS heap ${fmt(mem.jsHeapSlopeBytesPerStep as number)} B vs buffer contents ${fmt(mem.bufferBytesSlopePerStep as number)} B (${fmt(mem.jsHeapOverBufferGrowth as number)}×)`);
   }
   const page = r.page as Json | undefined;
   if (page) {
