@@ -7,7 +7,7 @@
 // transposed once, as a whole) so that no block needs a transpose or a transpose flag. Backends with a real batched matmul
 // (WebGPU, WebGL, cpu) run one batched matmul over all B·H blocks instead. The parity tests compare them.
 import { tf } from './tf';
-import { biasSoftmaxBlocks, softmaxGradBlocks, unstackBlocks } from './wasm-kernels';
+import { unstackBlocks } from './wasm-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -93,22 +93,14 @@ function stack(parts: tf.Tensor2D[]): tf.Tensor3D {
   return tf.reshape(tf.concat(parts, 0), [parts.length, R, C]);
 }
 
-/** softmax(scores[g] + bias block of sequence ⌊g / H⌋), block by block with tfjs ops. */
-function perBlockSoftmax(scores: tf.Tensor2D[], bias: tf.Tensor3D, H: number): tf.Tensor2D[] {
-  const biasBlocks = unstackBlocks(bias);
-  return scores.map((s, g) => tf.softmax(tf.add(s, biasBlocks[Math.floor(g / H) % biasBlocks.length])) as tf.Tensor2D);
-}
-
 function grouped(qkv: tf.Tensor2D, bias: tf.Tensor4D, D: Dims, save: Save): { value: tf.Tensor; gradFunc: GradFunc } {
   const { B, T, H, scale } = D;
   const G = B * H;
   const [q3, k3, v3] = headsOf(qkv, D);
   const kT3 = swap(k3);
   const [qb, kTb, vb] = [q3, kT3, v3].map(unstackBlocks);
-  const bias3 = tf.reshape(bias, [bias.shape[0], T, T]) as tf.Tensor3D;
-  const scores = qb.map((qg, g) => tf.matMul(qg, kTb[g]) as tf.Tensor2D);
-  // The mask and softmax of all blocks in one kernel on wasm (./wasm-kernels), else per block.
-  const probs = biasSoftmaxBlocks(scores, bias3, H) ?? perBlockSoftmax(scores, bias3, H);
+  const biasBlocks = unstackBlocks(tf.reshape(bias, [bias.shape[0], T, T]));
+  const probs = qb.map((qg, g) => tf.softmax(tf.add(tf.matMul(qg, kTb[g]), biasBlocks[Math.floor(g / H) % biasBlocks.length])) as tf.Tensor2D);
   const p3 = stack(probs);
   const y3 = stack(probs.map((p, g) => tf.matMul(p, vb[g])));
   save([q3, kT3, v3, p3, y3]);
@@ -118,21 +110,17 @@ function grouped(qkv: tf.Tensor2D, bias: tf.Tensor4D, D: Dims, save: Save): { va
       const dY3 = toHeads(dy as tf.Tensor2D, D);
       // Softmax backward: dS = P ⊙ (dP − D), where D = rowsum(dP ⊙ P) = rowsum(dY ⊙ Y), one op for all blocks.
       const rowDots = tf.sum(tf.mul(dY3, sy), -1, true) as tf.Tensor3D;
-      const [dYb, dYTb, vTb, kb, qTb, pb] = [
-        dY3, swap(dY3), swap(sv as tf.Tensor3D), swap(skT as tf.Tensor3D), swap(sq as tf.Tensor3D), sp as tf.Tensor3D,
+      const [dYb, dYTb, vTb, kb, qTb, pb, db] = [
+        dY3, swap(dY3), swap(sv as tf.Tensor3D), swap(skT as tf.Tensor3D), swap(sq as tf.Tensor3D), sp as tf.Tensor3D, rowDots,
       ].map(unstackBlocks);
-      const dP = dYb.map((dy, g) => tf.matMul(dy, vTb[g]) as tf.Tensor2D);
-      const dS = softmaxGradBlocks(pb, dP, rowDots) ?? (() => {
-        const db = unstackBlocks(rowDots);
-        return pb.map((p, g) => tf.mul(p, tf.sub(dP[g], db[g])) as tf.Tensor2D);
-      })();
       const dQ: tf.Tensor2D[] = [];
       const dKT: tf.Tensor2D[] = [];
       const dVT: tf.Tensor2D[] = [];
       for (let g = 0; g < G; g++) {
         dVT.push(tf.matMul(dYTb[g], pb[g]));
-        dQ.push(tf.matMul(dS[g], kb[g]));
-        dKT.push(tf.matMul(qTb[g], dS[g]));
+        const dS = tf.mul(pb[g], tf.sub(tf.matMul(dYb[g], vTb[g]), db[g]));
+        dQ.push(tf.matMul(dS, kb[g]));
+        dKT.push(tf.matMul(qTb[g], dS));
       }
       return [qkvOf(tf.mul(stack(dQ), scale) as tf.Tensor3D, swap(stack(dKT)), swap(stack(dVT)), D)];
     },

@@ -94,7 +94,25 @@ describe('hand-written gradients match autodiff', () => {
     await checkOp((x) => gelu(x), (x) => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))), [randn([4, 5], 2)]);
   });
 
-  it('attention, batched and grouped layouts, causal and padded masks', checkAttention);
+  it('attention, batched and grouped layouts, causal and padded masks', async () => {
+    const B = 2, T = 5, H = 2, d = 8, hd = d / H;
+    const reference = (bias: tf.Tensor4D) => (qkv: tf.Tensor) => {
+      const [q, k, v] = tf.split(qkv, 3, 1);
+      const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]);
+      const s = tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(hd)), bias);
+      return tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), heads(v)), [0, 2, 1, 3]), [B * T, d]);
+    };
+    const causal = new Float32Array(T * T).map((_, i) => (i % T > Math.floor(i / T) ? MASKED : 0));
+    const padded = new Float32Array(B * T * T).map((_, i) => {
+      const [b, r, c] = [Math.floor(i / (T * T)), Math.floor(i / T) % T, i % T];
+      return c > r || c < b * 2 ? MASKED : 0; // row b has 2·b left pads
+    });
+    for (const bias of [tf.tensor4d(causal, [1, 1, T, T]), tf.tensor4d(padded, [B, 1, T, T])]) {
+      for (const layout of ['batched', 'grouped'] as const) {
+        await checkOp((qkv) => selfAttention(qkv as tf.Tensor2D, B, H, bias, layout), reference(bias), [randn([B * T, 3 * d])]);
+      }
+    }
+  });
 
   it('cross-entropy head', checkCrossEntropyHead);
 
@@ -117,7 +135,6 @@ describe('hand-written gradients on wasm (fused kernels)', () => {
     expect(tf.getBackend()).toBe('wasm');
     await checkLayerNorm();
   });
-  it('attention, causal and padded masks (the grouped layout runs its softmax kernels)', checkAttention);
   it('cross-entropy head', checkCrossEntropyHead);
   it('policy-gradient head with the KL penalty', checkPolicyHeadWithKl);
   it('policy-gradient head: clipped ratio, entropy, temperature, masks', checkPolicyHeadWithMasks);
@@ -165,24 +182,4 @@ async function checkPolicyHeadWithMasks(): Promise<void> {
   expect(batch.targets.length).toBe(5); // one logits row per response token
   expect(Array.from(batch.rows!)).toEqual([1, 2, 3, 4, 5]); // b·T + P − 1 + j, T = 4
   await checkOp(ourPolicyLoss(batch, 0.2, opts), referencePolicyLoss(batch, V, 0.2, opts), [randn([batch.targets.length, V], 2)]);
-}
-
-async function checkAttention(): Promise<void> {
-  const B = 2, T = 5, H = 2, d = 8, hd = d / H;
-  const reference = (bias: tf.Tensor4D) => (qkv: tf.Tensor) => {
-    const [q, k, v] = tf.split(qkv, 3, 1);
-    const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]);
-    const s = tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(hd)), bias);
-    return tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), heads(v)), [0, 2, 1, 3]), [B * T, d]);
-  };
-  const causal = new Float32Array(T * T).map((_, i) => (i % T > Math.floor(i / T) ? MASKED : 0));
-  const padded = new Float32Array(B * T * T).map((_, i) => {
-    const [b, r, c] = [Math.floor(i / (T * T)), Math.floor(i / T) % T, i % T];
-    return c > r || c < b * 2 ? MASKED : 0; // row b has 2·b left pads
-  });
-  for (const bias of [tf.tensor4d(causal, [1, 1, T, T]), tf.tensor4d(padded, [B, 1, T, T])]) {
-    for (const layout of ['batched', 'grouped'] as const) {
-      await checkOp((qkv) => selfAttention(qkv as tf.Tensor2D, B, H, bias, layout), reference(bias), [randn([B * T, 3 * d])]);
-    }
-  }
 }

@@ -17,10 +17,6 @@
 //   multiplies and sums: ≈ 12 passes and two exps per element, a quarter of the tiny model's training step.
 // - AzrLogSoftmax: log-probabilities and probabilities of every row in two passes and one exp per element,
 //   where tfjs's logSoftmax is six kernels with an exp, and the probabilities a second exp.
-// - AzrBiasSoftmaxBlocks, AzrSoftmaxGradBlocks: per-block attention's elementwise work — scores plus
-//   mask bias then softmax forward, P ⊙ (dP − D) backward — for every (sequence, head) block in one
-//   kernel each, reading and writing the blocks in place (no concat, no unstack): two kernels per layer
-//   instead of 2·B·H each way. Entries a −1e9 bias masks come out exactly 0, as with tfjs's exp.
 // - AzrLayerNormGrad: LayerNorm's backward (12 kernels as tfjs ops) in one row-by-row pass; at d = 32–128
 //   most of those kernels' time is per-kernel overhead. (The forward, 9 kernels, stays on tfjs: a JS loop
 //   measured 1.4–2.8× slower than them, its elementwise work no match for their SIMD.)
@@ -34,8 +30,6 @@ const ADAMW = 'AzrAdamW';
 const SOFTMAX_CROSS_ENTROPY = 'AzrSoftmaxCrossEntropy';
 const LAYER_NORM_GRAD = 'AzrLayerNormGrad';
 const LOG_SOFTMAX = 'AzrLogSoftmax';
-const BIAS_SOFTMAX_BLOCKS = 'AzrBiasSoftmaxBlocks';
-const SOFTMAX_GRAD_BLOCKS = 'AzrSoftmaxGradBlocks';
 
 const onWasm = () => tf.getBackend() === 'wasm';
 
@@ -198,17 +192,14 @@ export function expNonPositive(x: number): number {
   return series * POW2[k];
 }
 
-/** Numbers indexed in place: the wasm heap's views, or a scratch row. */
-type Row = { [i: number]: number };
-
-function rowMax(z: Row, row: number, V: number): number {
+function rowMax(z: tf.TypedArray, row: number, V: number): number {
   let max = -Infinity;
   for (let i = row; i < row + V; i++) if (z[i] > max) max = z[i];
   return max;
 }
 
 /** out[i] = e^(z[i] − max) over one row; returns their sum. */
-function expShiftedRow(z: Row, out: Row, row: number, V: number, max: number): number {
+function expShiftedRow(z: tf.TypedArray, out: tf.TypedArray, row: number, V: number, max: number): number {
   let sum = 0;
   for (let i = row; i < row + V; i++) {
     const e = expNonPositive(z[i] - max);
@@ -334,88 +325,4 @@ tf.registerKernel({
 export function logSoftmaxWithProbs(logits: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] | undefined {
   if (!onWasm() || logits.dtype !== 'float32') return undefined;
   return tf.engine().runKernel<tf.Tensor[]>(LOG_SOFTMAX, { logits }) as unknown as [tf.Tensor2D, tf.Tensor2D];
-}
-
-/** Inputs `${name}0` … `${name}${count − 1}` of a kernel, in order. */
-function blockInputs(inputs: tf.NamedTensorInfoMap, name: string, count: number): tf.TensorInfo[] {
-  return Array.from({ length: count }, (_, g) => inputs[`${name}${g}`] as tf.TensorInfo);
-}
-
-tf.registerKernel({
-  kernelName: BIAS_SOFTMAX_BLOCKS,
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const wasm = backend as BackendWasm;
-    const { blocks, heads } = attrs as { blocks: number; heads: number };
-    const scores = blockInputs(inputs, 's', blocks);
-    const bias = inputs.bias as tf.TensorInfo;
-    const [R, C] = scores[0].shape;
-    const biasBlocks = bias.shape[0];
-    const outs = scores.map(() => wasm.makeOutput([R, C], 'float32'));
-    const b = wasm.typedArrayFromHeap(bias);
-    const row = new Float64Array(C);
-    outs.forEach((out, g) => {
-      const s = wasm.typedArrayFromHeap(scores[g]);
-      const p = wasm.typedArrayFromHeap(out);
-      const bo = (Math.floor(g / heads) % biasBlocks) * R * C;
-      for (let r = 0; r < R; r++) {
-        const o = r * C;
-        // float32 addition, as tfjs's add kernel: s + (−1e9) rounds to −1e9, so a fully masked row is uniform.
-        for (let c = 0; c < C; c++) row[c] = Math.fround(s[o + c] + b[bo + o + c]);
-        const sum = expShiftedRow(row, row, 0, C, rowMax(row, 0, C));
-        const inv = 1 / sum;
-        for (let c = 0; c < C; c++) p[o + c] = row[c] * inv;
-      }
-    });
-    return outs;
-  },
-});
-
-tf.registerKernel({
-  kernelName: SOFTMAX_GRAD_BLOCKS,
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const wasm = backend as BackendWasm;
-    const { blocks } = attrs as { blocks: number };
-    const probs = blockInputs(inputs, 'p', blocks);
-    const dprobs = blockInputs(inputs, 'dp', blocks);
-    const rowDots = inputs.rowDots as tf.TensorInfo;
-    const [R, C] = probs[0].shape;
-    const outs = probs.map(() => wasm.makeOutput([R, C], 'float32'));
-    const d = wasm.typedArrayFromHeap(rowDots);
-    outs.forEach((out, g) => {
-      const p = wasm.typedArrayFromHeap(probs[g]);
-      const dp = wasm.typedArrayFromHeap(dprobs[g]);
-      const ds = wasm.typedArrayFromHeap(out);
-      for (let r = 0; r < R; r++) {
-        const o = r * C;
-        const dr = d[g * R + r];
-        for (let c = 0; c < C; c++) ds[o + c] = p[o + c] === 0 ? 0 : p[o + c] * (dp[o + c] - dr);
-      }
-    });
-    return outs;
-  },
-});
-
-/**
- * softmax(scores[g] + bias[⌊g / heads⌋ mod biasBlocks]) for every block g (scores [T, Tk] each, bias
- * [biasBlocks, T, Tk]) in one kernel on wasm; undefined elsewhere. No gradient.
- */
-export function biasSoftmaxBlocks(scores: tf.Tensor2D[], bias: tf.Tensor3D, heads: number): tf.Tensor2D[] | undefined {
-  if (!onWasm() || scores.length === 0) return undefined;
-  const inputs: Record<string, tf.Tensor> = { bias };
-  scores.forEach((s, g) => (inputs[`s${g}`] = s));
-  return tf.engine().runKernel<tf.Tensor[]>(BIAS_SOFTMAX_BLOCKS, inputs, { blocks: scores.length, heads }) as tf.Tensor2D[];
-}
-
-/**
- * The softmax backward P ⊙ (dP − D) of every block (probs, dprobs [T, Tk] each; rowDots [G, T, 1], D of
- * block g's rows) in one kernel on wasm; undefined elsewhere. No gradient.
- */
-export function softmaxGradBlocks(probs: tf.Tensor2D[], dprobs: tf.Tensor2D[], rowDots: tf.Tensor3D): tf.Tensor2D[] | undefined {
-  if (!onWasm() || probs.length === 0) return undefined;
-  const inputs: Record<string, tf.Tensor> = { rowDots };
-  probs.forEach((p, g) => (inputs[`p${g}`] = p));
-  dprobs.forEach((dp, g) => (inputs[`dp${g}`] = dp));
-  return tf.engine().runKernel<tf.Tensor[]>(SOFTMAX_GRAD_BLOCKS, inputs, { blocks: probs.length }) as tf.Tensor2D[];
 }
