@@ -8,13 +8,13 @@ const dir = mkdtempSync(join(tmpdir(), 'azr-proof-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A per-task file: 30 tasks per type, `solved(type, i)` of 4 samples correct. */
-function writeRun(name: string, solved: (type: string, i: number) => number): void {
+function writeRun(name: string, solved: (type: string, i: number) => number, file = 'eval.jsonl'): void {
   mkdirSync(join(dir, name), { recursive: true });
   const lines: string[] = [];
   for (const type of ['deduction', 'abduction', 'induction']) {
     for (let i = 0; i < 30; i++) lines.push(JSON.stringify({ id: `${type}-${i}`, type, greedy: false, correct: solved(type, i), samples: 4 }));
   }
-  writeFileSync(join(dir, name, 'eval.jsonl'), `${lines.join('\n')}\n`);
+  writeFileSync(join(dir, name, file), `${lines.join('\n')}\n`);
 }
 
 const proof = (...args: string[]) => spawnSync('npx', ['tsx', 'src/cli/proof.ts', ...args], { encoding: 'utf8' });
@@ -43,6 +43,18 @@ describe('npm run -s proof', () => {
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { tasks: number; variants: Record<string, unknown> };
     expect(summary.tasks).toBe(90);
     expect(Object.keys(summary.variants)).toEqual(['base', 'full', 'solver-only', 'k0']);
+  });
+
+  it('report --suite indist: the diagnostic suite from every run’s indist.jsonl, beside the held-out one', () => {
+    writeRun('base', () => 2, 'indist.jsonl');
+    writeRun('full-s0', () => 1, 'indist.jsonl');
+    const r = proof('report', '--out', dir, '--suite', 'indist');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('| full AZR | 0 | 25.0 | 25.0 | 25.0 | 25.0 |');
+    expect(r.stdout).toMatch(/\| full AZR − base \| −25\.0 \[/);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary-indist.json'), 'utf8')) as { variants: Record<string, unknown> };
+    expect(Object.keys(summary.variants)).toEqual(['base', 'full']);
+    expect(proof('report', '--out', dir, '--suite', 'nope').stderr).toMatch(/--suite must be heldout or indist/);
   });
 
   it('refuses an unknown command or variant with a one-line reason', () => {

@@ -7,6 +7,8 @@
 // matrix resumes; a run held by another live driver (its pid in DIR/.running) is skipped too, so two
 // drivers can share the matrix, one per core. `report` prints the markdown tables
 // (pass@1 per type, spread over seeds, paired bootstrap intervals) and writes OUT/summary.json.
+// `--suite indist` does the same on the in-distribution diagnostic suite (eval/indist.jsonl): per-task
+// results in DIR/indist.jsonl, OUT/summary-indist.json; a run that has its checkpoint is only evaluated.
 
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,8 @@ const USAGE = `usage: npm run -s proof -- run|report [options]
   --out DIR           where runs go (default runs/proof)
   --from DIR          the base checkpoint every run starts from and the 'base' row evaluates
                       (default: the shipped base, public/checkpoints/base)
+  --suite NAME        heldout (default: eval/heldout.jsonl, the proof) or indist (eval/indist.jsonl,
+                      the diagnostic); each run's per-task results go to DIR/eval.jsonl or DIR/indist.jsonl
   --json              report: print the summary JSON instead of markdown
 
 Every run: selfplay --steps N --seed S --backend ${PROOF_RECIPE.backend} ${PROOF_RECIPE.overrides.map((o) => `--set ${o}`).join(' ')}
@@ -51,9 +55,22 @@ function runTsx(script: string, args: string[], stdoutFile: string, stderrFile: 
   });
 }
 
-function evalArgs(checkpoint: string, dir: string): string[] {
-  return ['--checkpoint', checkpoint, '--tasks', PROOF_RECIPE.tasks, '--samples', String(PROOF_RECIPE.evalSamples),
-    '--seed', String(PROOF_RECIPE.evalSeed), '--backend', PROOF_RECIPE.backend, '--per-task', join(dir, 'eval.jsonl')];
+/** An evaluation suite: its tasks, and the per-task and summary file names a run keeps for it. */
+interface Suite {
+  tasks: string;
+  perTask: string;
+  summary: string;
+}
+
+function suiteOf(name: string): Suite | undefined {
+  if (name === 'heldout') return { tasks: PROOF_RECIPE.tasks, perTask: 'eval', summary: 'summary' };
+  if (name === 'indist') return { tasks: 'eval/indist.jsonl', perTask: 'indist', summary: 'summary-indist' };
+  return undefined;
+}
+
+function evalArgs(checkpoint: string, dir: string, suite: Suite): string[] {
+  return ['--checkpoint', checkpoint, '--tasks', suite.tasks, '--samples', String(PROOF_RECIPE.evalSamples),
+    '--seed', String(PROOF_RECIPE.evalSeed), '--backend', PROOF_RECIPE.backend, '--per-task', join(dir, `${suite.perTask}.jsonl`)];
 }
 
 const LOCK = '.running';
@@ -78,16 +95,19 @@ function playedAlready(dir: string, steps: number): boolean {
   return readFileSync(join(dir, 'steps.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '').length === steps;
 }
 
-async function runMatrix(out: string, variants: string[], seeds: number[], jobs: number, steps: number, from: string): Promise<void> {
+async function runMatrix(out: string, variants: string[], seeds: number[], jobs: number, steps: number, from: string, suite: Suite): Promise<void> {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'recipe.json'), `${JSON.stringify({ ...PROOF_RECIPE, from, steps }, null, 1)}\n`);
   type Job = { name: string; work: () => Promise<void> };
   const queue: Job[] = [];
   const baseDir = join(out, 'base');
-  if (!existsSync(join(baseDir, 'eval.jsonl'))) {
+  const evaluated = (dir: string) => existsSync(join(dir, `${suite.perTask}.jsonl`));
+  const evaluate = (checkpoint: string, dir: string) =>
+    runTsx(CLI('eval'), evalArgs(checkpoint, dir, suite), join(dir, `${suite.perTask}.json`), join(dir, `${suite.perTask}.err`));
+  if (!evaluated(baseDir)) {
     queue.push({ name: 'base', work: async () => {
       mkdirSync(baseDir, { recursive: true });
-      await runTsx(CLI('eval'), evalArgs(from, baseDir), join(baseDir, 'eval.json'), join(baseDir, 'eval.err'));
+      await evaluate(from, baseDir);
     } });
   }
   // The proof's pair (full AZR, solver-only) for every seed first, then the ablations seed-major, so
@@ -100,7 +120,7 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
       const v = proofVariant(name);
       if (!v) fail(`unknown variant ${name}`);
       const dir = join(out, runDirName(name, seed));
-      if (existsSync(join(dir, 'eval.jsonl'))) continue;
+      if (evaluated(dir)) continue;
       queue.push({ name: runDirName(name, seed), work: async () => {
         mkdirSync(dir, { recursive: true });
         const sets = [...PROOF_RECIPE.overrides, ...v.overrides].flatMap((o) => ['--set', o]);
@@ -108,7 +128,7 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
           await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--from', from, '--save', join(dir, 'ckpt'), '--dump-buffers', join(dir, 'buffers.jsonl')],
             join(dir, 'steps.jsonl'), join(dir, 'selfplay.err'));
         }
-        await runTsx(CLI('eval'), evalArgs(join(dir, 'ckpt'), dir), join(dir, 'eval.json'), join(dir, 'eval.err'));
+        await evaluate(join(dir, 'ckpt'), dir);
       } });
     }
   }
@@ -117,7 +137,7 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
       // Another driver may share the folder: skip what it finished or holds.
-      if (existsSync(join(out, job.name, 'eval.jsonl')) || heldByOther(join(out, job.name))) continue;
+      if (evaluated(join(out, job.name)) || heldByOther(join(out, job.name))) continue;
       mkdirSync(join(out, job.name), { recursive: true });
       writeFileSync(join(out, job.name, LOCK), String(process.pid));
       const t0 = Date.now();
@@ -137,11 +157,11 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
   if (failed > 0) process.exit(1);
 }
 
-function loadRuns(out: string): RunResults[] {
+function loadRuns(out: string, suite: Suite): RunResults[] {
   const runs: RunResults[] = [];
   for (const entry of readdirSync(out, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
-    const file = join(out, entry.name, 'eval.jsonl');
+    const file = join(out, entry.name, `${suite.perTask}.jsonl`);
     if (!existsSync(file)) continue;
     const m = /^(.+)-s(\d+)$/.exec(entry.name);
     const variant = entry.name === 'base' ? 'base' : m?.[1];
@@ -151,8 +171,8 @@ function loadRuns(out: string): RunResults[] {
   return runs;
 }
 
-function report(out: string, json: boolean): void {
-  const runs = loadRuns(out);
+function report(out: string, json: boolean, suite: Suite): void {
+  const runs = loadRuns(out, suite);
   const present = new Set(runs.map((r) => r.variant));
   const order = ['base', ...PROOF_VARIANTS.map((v) => v.name)].filter((n) => present.has(n));
   runs.sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.seed - b.seed);
@@ -165,9 +185,10 @@ function report(out: string, json: boolean): void {
     const files = runs.filter((r) => r.variant === variant).map((r) => join(out, runDirName(variant, r.seed), 'steps.jsonl')).filter((f) => existsSync(f));
     if (files.length > 0) dynamics[variant] = buildDynamics(files.map((f) => readFileSync(f, 'utf8')));
   }
-  writeFileSync(join(out, 'summary.json'), `${JSON.stringify({ ...summary, dynamics }, null, 1)}\n`);
+  writeFileSync(join(out, `${suite.summary}.json`), `${JSON.stringify({ ...summary, dynamics }, null, 1)}\n`);
   const labels = Object.fromEntries([['base', 'base'], ...PROOF_VARIANTS.map((v) => [v.name, v.label])]);
-  const ablations = ablationMarkdown(summary, PROOF_VARIANTS.filter((v) => v.name !== 'solver-only-matched' && v.name !== 'full-novelty'));
+  // The table beside the paper's is the held-out suite's; the diagnostic suite prints only its own tables.
+  const ablations = suite.perTask === 'eval' ? ablationMarkdown(summary, PROOF_VARIANTS.filter((v) => v.name !== 'solver-only-matched' && v.name !== 'full-novelty')) : '';
   process.stdout.write(json
     ? `${JSON.stringify({ ...summary, dynamics })}\n`
     : `${reportMarkdown(summary, labels)}\n\n${dynamicsMarkdown(dynamics, labels)}\n\n${ablations}\n`);
@@ -177,11 +198,13 @@ async function main(): Promise<void> {
   const command = process.argv[2]?.startsWith('-') ? undefined : process.argv.splice(2, 1)[0];
   const args = parseFlags({
     variants: { type: 'string' }, seeds: { type: 'string' }, jobs: { type: 'string' }, steps: { type: 'string' },
-    out: { type: 'string' }, json: { type: 'boolean' }, from: { type: 'string' },
+    out: { type: 'string' }, json: { type: 'boolean' }, from: { type: 'string' }, suite: { type: 'string' },
   }, USAGE, fail);
   if (!args) return;
   const out = args.out ?? join('runs', 'proof');
-  if (command === 'report') return report(out, args.json ?? false);
+  const suite = suiteOf(args.suite ?? 'heldout');
+  if (!suite) return fail(`--suite must be heldout or indist, got ${args.suite}`);
+  if (command === 'report') return report(out, args.json ?? false, suite);
   if (command !== 'run') fail(`expected run or report, got ${command ?? 'nothing'}\n\n${USAGE}`);
   const ints = (v: string | undefined, name: string, fallback: number[]) => {
     if (v === undefined) return fallback;
@@ -194,7 +217,7 @@ async function main(): Promise<void> {
   const [jobs] = ints(args.jobs, 'jobs', [2]);
   const [steps] = ints(args.steps, 'steps', [PROOF_RECIPE.steps]);
   if (jobs < 1) fail('--jobs must be ≥ 1');
-  await runMatrix(out, variants, ints(args.seeds, 'seeds', [0, 1, 2]), jobs, steps, args.from ?? SHIPPED_CHECKPOINT_DIR);
+  await runMatrix(out, variants, ints(args.seeds, 'seeds', [0, 1, 2]), jobs, steps, args.from ?? SHIPPED_CHECKPOINT_DIR, suite);
 }
 
 main().catch((e: unknown) => {
