@@ -57,11 +57,15 @@ for line in sys.stdin:
 /** A persistent Python worker: `run` sends one program and resolves with its JSON output line. */
 function pythonPoolWorker(): { run: (code: string, argsJson: string) => Promise<string>; close: () => void } {
   const child = spawn(PYTHON, ['-c', POOL_WORKER], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const waiting: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.(line));
+  const waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.resolve(line));
+  // A worker that fails to start or dies fails the programs it owes, instead of leaving the bench waiting.
+  const fail = (why: string) => { for (const w of waiting.splice(0)) w.reject(new Error(`python pool worker ${why}`)); };
+  child.on('error', (e) => fail(`failed: ${e.message}`));
+  child.on('exit', (code) => fail(`exited with ${code}`));
   return {
-    run: (code, argsJson) => new Promise((resolve) => {
-      waiting.push(resolve);
+    run: (code, argsJson) => new Promise((resolve, reject) => {
+      waiting.push({ resolve, reject });
       child.stdin.write(`${JSON.stringify({ code, args: JSON.parse(argsJson) })}\n`);
     }),
     close: () => child.stdin.end(),

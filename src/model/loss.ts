@@ -204,15 +204,17 @@ export function crossEntropyFromLogits(logits: tf.Tensor2D, batch: PackedBatch, 
   const V = logits.shape[1];
   const op = tf.customGrad(((z: tf.Tensor2D, save: Save) => {
     // On wasm, one kernel gives the loss and its whole gradient (./wasm-kernels); the backward scales it.
-    const fused = softmaxCrossEntropy(z, tf.tensor1d(batch.targets, 'int32'), tf.tensor1d(batch.weights), scale);
+    const targets = tf.tensor1d(batch.targets, 'int32');
+    const weights = tf.tensor1d(batch.weights);
+    const fused = softmaxCrossEntropy(z, targets, weights, scale);
     if (fused) {
       const [loss, grad] = fused;
       save([grad]);
       return { value: loss, gradFunc: (dy: tf.Tensor, [g]: tf.Tensor[]) => [tf.mul(g, dy)] };
     }
     const logp = tf.logSoftmax(z);
-    const onehot = targetsOneHot(batch, V);
-    const w = tf.reshape(tf.tensor1d(batch.weights), [-1, 1]);
+    const onehot = oneHot(targets, V);
+    const w = tf.reshape(weights, [-1, 1]);
     save([tf.exp(logp), onehot, w]);
     return {
       value: tf.mul(tf.sum(tf.mul(tf.mul(logp, onehot), w)), -scale),
