@@ -17,7 +17,8 @@ export interface InductionTask {
 }
 export type TaskOf<T extends TaskType> = T extends 'induction' ? InductionTask : Triplet;
 
-export type TaskSource = 'seed' | 'seeding' | 'self-play';
+/** Where a buffered task came from; 'generator' only in the generator-task diagnostic (no proposer). */
+export type TaskSource = 'seed' | 'seeding' | 'self-play' | 'generator';
 
 export interface SolveRecord { step: number; attempts: number; solved: number }
 

@@ -149,4 +149,62 @@ describe('SelfPlay', () => {
     expect(policy.updates[0]).toHaveLength(record.solves.length);
     expect(record.metrics.trainedTrajectories).toBe(record.solves.length);
   });
+
+  it('generator diagnostic: trains the solver on the writer\'s tasks only — no proposals, no seeding, no rollouts', async () => {
+    const requests: GenerationRequest[] = [];
+    const policy = new ScriptedPolicy((r) => { requests.push(r); return r.kind === 'value' ? '6<eos>' : r.kind === 'args' ? '3<eos>' : `${DOUBLE}<eos>`; });
+    const written: string[] = [];
+    const run = new SelfPlay(policy, executor, config(), {
+      tasksFrom: async (type, count) => Array.from({ length: count }, (_, i) => {
+        written.push(type);
+        return type === 'induction'
+          ? { program: DOUBLE, pairs: [{ input: '1', output: '2' }, { input: String(i + 3), output: String(2 * i + 6) }], shown: 1, message: 'doubles' }
+          : { program: DOUBLE, input: String(i + 3), output: String(2 * i + 6) };
+      }),
+    });
+    const record = await run.runStep();
+    expect(written).toEqual(['deduction', 'deduction', 'abduction', 'abduction', 'induction', 'induction']);
+    expect(requests.every((r) => r.kind === 'value' || r.kind === 'args' || r.kind === 'program')).toBe(true);
+    expect(record.proposals).toHaveLength(0);
+    expect(record.solves).toHaveLength(6);
+    for (const t of ['deduction', 'abduction', 'induction'] as const) {
+      expect(run.buffers[t].all().map((e) => e.source)).toEqual(['generator', 'generator']);
+    }
+    // Every trained trajectory is a solver answer. The scripted answers (6; 3; the doubling program) solve
+    // the first deduction and abduction task and both induction tasks, and the executor says so.
+    expect(policy.updates[0]).toHaveLength(6);
+    expect(record.solves.filter((s) => s.outcome === 'correct').map((s) => s.type).sort()).toEqual(['abduction', 'deduction', 'induction', 'induction']);
+    expect(record.metrics.groups['propose.deduction'].count).toBe(0);
+    expect(record.metrics.groups['solve.deduction'].accuracy).toBe(0.5);
+  });
+
+  it('generator references: every proposal is shown fresh writer programs, not the buffers\' tasks', async () => {
+    const requests: GenerationRequest[] = [];
+    const policy = new ScriptedPolicy((r) => {
+      requests.push(r);
+      if (r.kind === 'triplet') return `${DOUBLE}<input>2<eos>`;
+      if (r.kind === 'induction') return '1<sep>2<message>doubles<eos>';
+      return r.kind === 'value' ? '4<eos>' : r.kind === 'args' ? '2<eos>' : `${DOUBLE}<eos>`;
+    });
+    let n = 0;
+    const run = new SelfPlay(policy, executor, config({ references: 2 }), {
+      referencesFrom: async (_type, count) => Array.from({ length: count }, () => {
+        n++;
+        return { program: `function f(a) {\n  return a + ${n};\n}`, input: '1', output: String(1 + n) };
+      }),
+    });
+    await run.runStep();
+    const proposing = requests.filter((r) => r.kind === 'triplet' || r.kind === 'induction');
+    expect(proposing.length).toBeGreaterThan(0);
+    for (const r of proposing) {
+      // No buffered task (the identity seed, the doubling program) is ever shown as a reference.
+      expect(r.prompt).not.toContain('return a;');
+      expect(r.prompt).not.toContain('a * 2');
+      expect(r.prompt).toMatch(/return a \+ \d+;/);
+      if (r.kind === 'triplet') expect(r.prompt.split('<ref>')).toHaveLength(3);
+    }
+    // Fresh each time: as many writer programs as references shown (2 per triplet proposal, 1 per induction).
+    const triplets = proposing.filter((r) => r.kind === 'triplet').length;
+    expect(n).toBe(2 * triplets + proposing.length - triplets);
+  });
 });

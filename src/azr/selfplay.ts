@@ -50,9 +50,26 @@ export interface StepRecord { metrics: StepMetrics; proposals: ProposalSample[];
 
 export interface SeedingProgress { valid: number; target: number; induction: number; inductionTarget: number; attempts: number }
 
+/** Writes `count` executor-labelled tasks of one type (src/data/generator-tasks.ts). */
+export type TaskWriter = (type: TaskType, count: number) => Promise<(Triplet | InductionTask)[]>;
+
 export interface SelfPlayOptions {
   /** Called with the seeding phase's progress, so the first seconds are never blank. */
   onSeedingProgress?: (p: SeedingProgress) => void;
+  /**
+   * A diagnostic, not AZR: each step's B tasks per type come from this writer (the pretraining
+   * generator) instead of the proposer, and only the solver is trained. No seeding, no learnability
+   * rollouts, no proposer trajectories; the solver batch is the step's fresh tasks, as in self-play.
+   */
+  tasksFrom?: TaskWriter;
+  /**
+   * Ours, not the paper's: the K references of every deduction/abduction proposal, and the program an
+   * induction proposal writes inputs for, come fresh from this writer (the pretraining generator)
+   * instead of the task buffers. The proposer still writes, and is rewarded for, every task; only what
+   * it is shown is anchored to the distribution its base was trained on, so the curriculum cannot drift
+   * through its own references.
+   */
+  referencesFrom?: TaskWriter;
 }
 
 interface ProposedTask {
@@ -131,14 +148,24 @@ export class SelfPlay {
     return { prompt, kind, maxTokens, inductionInputs: c.inductionInputs, arity };
   }
 
-  private proposeRequest(type: TaskType): GenerationRequest {
+  /** `count` proposer requests of one type; with `referencesFrom`, their references are fetched first. */
+  private async proposeRequests(type: TaskType, count: number): Promise<GenerationRequest[]> {
+    const writer = this.options.referencesFrom;
+    if (!writer) return Array.from({ length: count }, () => this.proposeRequest(type));
+    const perRequest = type === 'induction' ? 1 : this.config.references;
+    const written = perRequest > 0 ? (await writer('deduction', count * perRequest)) as Triplet[] : [];
+    return Array.from({ length: count }, (_, i) => this.proposeRequest(type, written.slice(i * perRequest, (i + 1) * perRequest)));
+  }
+
+  /** `given`: the references (or, for induction, the program) to use instead of the buffers'. */
+  private proposeRequest(type: TaskType, given?: readonly Triplet[]): GenerationRequest {
     const c = this.config;
     if (type === 'induction') {
       const pool = [...this.buffers.deduction.all(), ...this.buffers.abduction.all()];
-      const program = pool[this.rng.int(pool.length)].task.program;
+      const program = given?.length ? given[0].program : pool[this.rng.int(pool.length)].task.program;
       return this.requestFor(type, 'propose', proposeInductionPrompt(program), program);
     }
-    const refs = this.buffer(type).references(c.references, this.rng).map((r) => r.task as Triplet);
+    const refs = given ?? this.buffer(type).references(c.references, this.rng).map((r) => r.task as Triplet);
     const budget = this.policy.contextLength - c.maxProgramTokens;
     const { text } = proposeTripletPrompt(type, refs, (s) => this.policy.encode(s), budget);
     return this.requestFor(type, 'propose', text);
@@ -220,13 +247,18 @@ export class SelfPlay {
     const c = this.config;
     const target = c.batchSize * c.seedFactor;
     const { deduction, abduction, induction } = this.buffers;
+    if (this.options.tasksFrom) {
+      // The generator writes every step's tasks; there is nothing to seed.
+      this.seeded = true;
+      return { valid: 0, target: 0, induction: 0, inductionTarget: 0, attempts: 0 };
+    }
     deduction.add(IDENTITY_SEED, 'seed', 0, true);
     abduction.add(IDENTITY_SEED, 'seed', 0, true);
     const progress: SeedingProgress = { valid: 1, target, induction: 0, inductionTarget: c.induction ? target : 0, attempts: 0 };
     const maxRounds = 2 * c.seedFactor + 4;
     for (let round = 0; round < maxRounds && deduction.size < target; round++) {
       const proposals: ProposedTask[] = [];
-      const requests = Array.from({ length: c.batchSize }, () => this.proposeRequest('deduction'));
+      const requests = await this.proposeRequests('deduction', c.batchSize);
       const gens = await this.policy.generate(requests, this.generationOptions());
       for (const generation of gens) proposals.push(this.blankProposal('deduction', generation));
       await this.validate(proposals);
@@ -263,7 +295,7 @@ export class SelfPlay {
   }
 
   private async proposeBatch(type: TaskType): Promise<ProposedTask[]> {
-    const requests = Array.from({ length: this.config.batchSize }, () => this.proposeRequest(type));
+    const requests = await this.proposeRequests(type, this.config.batchSize);
     const gens = await this.policy.generate(requests, this.generationOptions());
     return gens.map((g, i) => {
       const p = this.blankProposal(type, g);
@@ -292,7 +324,8 @@ export class SelfPlay {
 
     // 1. Propose: B proposals per task type, conditioned on K references (or one program, for induction).
     const proposals: ProposedTask[] = [];
-    for (const type of types) proposals.push(...await this.proposeBatch(type));
+    const writer = this.options.tasksFrom;
+    if (!writer) for (const type of types) proposals.push(...await this.proposeBatch(type));
     count(proposals.map((p) => p.generation));
     lap('propose');
 
@@ -304,6 +337,15 @@ export class SelfPlay {
       if (p.verdict !== 'valid' || !p.task) continue;
       const entry = this.buffer(p.type).add(p.task, 'self-play', step, c.dropDuplicates);
       if (entry) { p.entry = entry; fresh[p.type].push(entry); } else duplicates[p.type]++;
+    }
+    // The generator diagnostic: the step's tasks, already labelled by the executor, go straight in.
+    if (writer) {
+      for (const type of types) {
+        for (const task of await writer(type, c.batchSize)) {
+          const entry = this.buffer(type).add(task, 'generator', step, false);
+          if (entry) fresh[type].push(entry);
+        }
+      }
     }
     lap('validate');
 
@@ -402,9 +444,12 @@ export class SelfPlay {
       const mine = proposals.filter((p) => p.type === type);
       proposalsByType[type] = { total: mine.length, valid: mine.filter((p) => p.verdict === 'valid').length, duplicates: duplicates[type] };
     }
-    const validTriplets = valid.filter((p) => p.type !== 'induction').map((p) => p.task as Triplet);
+    // The step's new tasks: valid proposals, or in the generator diagnostic the generator's tasks.
+    const stepTasks = writer ? types.flatMap((type) => fresh[type].map((e) => ({ type, task: e.task as Triplet | InductionTask })))
+      : valid.map((p) => ({ type: p.type, task: p.task! }));
+    const validTriplets = stepTasks.filter((t) => t.type !== 'induction').map((t) => t.task as Triplet);
     const outputs = validTriplets.map((t) => t.output);
-    const programs = valid.map((p) => p.task!.program);
+    const programs = stepTasks.map((t) => t.task.program);
     const stepMs = performance.now() - started;
     const metrics: StepMetrics = {
       step,

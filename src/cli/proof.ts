@@ -125,7 +125,7 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
         mkdirSync(dir, { recursive: true });
         const sets = [...PROOF_RECIPE.overrides, ...v.overrides].flatMap((o) => ['--set', o]);
         if (!playedAlready(dir, steps)) {
-          await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--from', from, '--save', join(dir, 'ckpt'), '--dump-buffers', join(dir, 'buffers.jsonl')],
+          await runTsx(CLI('selfplay'), ['--steps', String(steps), '--seed', String(seed), '--backend', PROOF_RECIPE.backend, ...sets, '--from', from, '--save', join(dir, 'ckpt'), '--dump-buffers', join(dir, 'buffers.jsonl'), ...(v.flags ?? [])],
             join(dir, 'steps.jsonl'), join(dir, 'selfplay.err'));
         }
         await evaluate(join(dir, 'ckpt'), dir);

@@ -62,5 +62,27 @@ describe('selfplay CLI', () => {
     const range = await selfplay(['--steps', '1', '--set', 'rollouts=99']);
     expect(range.code).not.toBe(0);
     expect(range.stderr.trim()).toBe('selfplay: rollouts must be an integer from 2 to 16, got "99"');
+    const source = await selfplay(['--steps', '1', '--tasks-from', 'internet']);
+    expect(source.code).not.toBe(0);
+    expect(source.stderr.trim()).toBe('selfplay: --tasks-from must be proposer or generator, got internet');
   }, 120_000);
+
+  it('the generator diagnostic runs the solver alone on generator tasks, end to end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'azr-selfplay-gen-'));
+    const r = await selfplay(['--steps', '2', '--preset', 'tiny', '--scratch', '--backend', 'wasm', '--tasks-from', 'generator', '--dump-buffers', join(dir, 'buffers.jsonl')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('tasks: from the pretraining generator');
+    const steps = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { groups: Record<string, { count: number }>; trainedTrajectories: number });
+    expect(steps).toHaveLength(2);
+    // Tiny preset: B = 2 tasks per type, all solver trajectories, no proposer.
+    for (const s of steps) {
+      expect(s.trainedTrajectories).toBe(6);
+      expect(s.groups['propose.deduction'].count).toBe(0);
+      expect(s.groups['solve.induction'].count).toBe(2);
+    }
+    const dumped = readFileSync(join(dir, 'buffers.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { source: string });
+    expect(dumped).toHaveLength(12);
+    expect(dumped.every((t) => t.source === 'generator')).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  }, 300_000);
 });

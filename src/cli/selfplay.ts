@@ -1,5 +1,6 @@
 // `npm run -s selfplay -- --steps N [--seed S] [--backend cpu|wasm|webgpu] [--preset default|tiny|paper]
-//   [--set key=value ...] [--save DIR] [--from DIR | --scratch] [--dump-buffers FILE]`
+//   [--set key=value ...] [--save DIR] [--from DIR | --scratch] [--dump-buffers FILE] [--tasks-from generator]
+//   [--references-from generator]`
 // Runs Absolute Zero self-play headless and prints one JSON metrics line per step on stdout; the
 // backend, why it was chosen, and where the model came from go to stderr.
 
@@ -7,6 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { applyOverrides, CONFIG_KEYS, TASK_TYPES, CONFIG_SPECS, describeRange, presetConfig, PRESETS, type PresetName } from '../azr/config';
 import { SelfPlay } from '../azr/selfplay';
 import { heldOutFeatures } from '../data/features';
+import { generatorTasks } from '../data/generator-tasks';
+import { createRng } from '../azr/rng';
+import { validateProposals } from '../sandbox/check';
 import { createNodeExecutor } from '../sandbox/node';
 import { loadPolicyModel, saveModel } from '../model/node-checkpoint';
 import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
@@ -25,6 +29,14 @@ const USAGE = `usage: npm run -s selfplay -- --steps N [options]
   --save DIR           save the trained checkpoint here at the end
   --dump-buffers FILE  write the final task buffers as JSON Lines ({type, source, step, task, attempts,
                        solved, heldOutFeatures}: which held-out-family compositions a program contains)
+  --tasks-from generator
+                       a diagnostic, not AZR: each step's tasks come from the pretraining generator
+                       (train families, labelled by the executor) instead of the proposer, and only the
+                       solver is trained (no seeding, no learnability rollouts)
+  --references-from generator
+                       ours, not the paper's: the proposer's K references (and the program an induction
+                       proposal is for) come fresh from the pretraining generator each time instead of
+                       the task buffers; the proposer still writes and is rewarded for every task
 
 Output: one JSON line per step with step, buffers, groups (propose.deduction … solve.induction, each with
 rewardMean, advantageMean, advantageStd, count, accuracy, …), invalid, loss, entropy, gradNorm,
@@ -40,7 +52,7 @@ async function main(): Promise<void> {
   const args = parseFlags({
     steps: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, preset: { type: 'string' },
     set: { type: 'string', multiple: true }, from: { type: 'string' }, scratch: { type: 'boolean' }, save: { type: 'string' },
-    'dump-buffers': { type: 'string' },
+    'dump-buffers': { type: 'string' }, 'tasks-from': { type: 'string' }, 'references-from': { type: 'string' },
   }, USAGE, fail);
   if (!args) return;
   const steps = Number(args.steps ?? NaN);
@@ -54,6 +66,10 @@ async function main(): Promise<void> {
   const config = configured.config;
   const backendArg = backendFlag(args.backend, fail);
   if (args.from && args.scratch) fail('--from and --scratch exclude each other');
+  const tasksFrom = args['tasks-from'] ?? 'proposer';
+  if (tasksFrom !== 'proposer' && tasksFrom !== 'generator') fail(`--tasks-from must be proposer or generator, got ${tasksFrom}`);
+  const referencesFrom = args['references-from'] ?? 'buffers';
+  if (referencesFrom !== 'buffers' && referencesFrom !== 'generator') fail(`--references-from must be buffers or generator, got ${referencesFrom}`);
 
   const choice = await initBestNodeBackend(backendArg);
   process.stderr.write(`backend: ${choice.reason}\n`);
@@ -62,7 +78,16 @@ async function main(): Promise<void> {
 
   const executor = createNodeExecutor();
   const policy = new ModelPolicy(model, { learningRate: config.learningRate, weightDecay: config.weightDecay });
+  const generator = (label: string) => generatorTasks(createRng(config.seed).fork(label), {
+    label: (runs) => validateProposals(executor, runs), encode: (text) => policy.encode(text), inductionInputs: config.inductionInputs,
+    contextLength: policy.contextLength, maxProgramTokens: config.maxProgramTokens, maxAnswerTokens: config.maxAnswerTokens,
+  });
+  const writer = tasksFrom === 'generator' ? generator('generator-tasks') : undefined;
+  const references = referencesFrom === 'generator' ? generator('generator-references') : undefined;
+  if (writer) process.stderr.write('tasks: from the pretraining generator (train families); proposer unused, solver only\n');
+  if (references) process.stderr.write('references: from the pretraining generator (train families), fresh for every proposal\n');
   const run = new SelfPlay(policy, executor, config, {
+    tasksFrom: writer, referencesFrom: references,
     onSeedingProgress: (p) => process.stderr.write(`seeding: ${p.valid}/${p.target} triplets, ${p.induction}/${p.inductionTarget} induction tasks (${p.attempts} proposals)\n`),
   });
   try {
@@ -78,7 +103,7 @@ async function main(): Promise<void> {
       writeFileSync(args['dump-buffers'], lines.length > 0 ? `${lines.join('\n')}\n` : '');
     }
     if (args.save) {
-      await saveModel(model, args.save, { source, selfPlaySteps: run.step, config });
+      await saveModel(model, args.save, { source, selfPlaySteps: run.step, config, ...(writer ? { tasksFrom: 'generator' } : {}), ...(references ? { referencesFrom: 'generator' } : {}) });
       process.stderr.write(`saved: ${args.save}\n`);
     }
   } finally {

@@ -8,6 +8,8 @@ export interface ProofVariant {
   overrides: string[];
   /** The paper's AZR-Base-7B code/math average for this setting, where it reports one (AZR.md). */
   paper?: number;
+  /** Extra selfplay flags beyond `--set` overrides. */
+  flags?: string[];
 }
 
 export const PROOF_RECIPE = {
@@ -34,6 +36,13 @@ export const PROOF_VARIANTS: readonly ProofVariant[] = [
   { name: 'k0', label: 'no references (K = 0)', overrides: ['references=0'], paper: 43.8 },
   { name: 'global-baseline', label: 'one global baseline (not TRR++)', overrides: ['baseline=global'] },
   { name: 'unconstrained', label: 'constrained decoding off', overrides: ['constrained=false'] },
+  // Diagnostic, not AZR: the solver trains on fresh tasks of the pretraining generator's families instead
+  // of the proposer's, with everything else the same. Tells "RL cannot gain at this size" apart from
+  // "the proposer's tasks are the wrong curriculum".
+  { name: 'generator-tasks', label: 'solver RL on the generator\'s tasks (diagnostic, no proposer)', overrides: [], flags: ['--tasks-from', 'generator'] },
+  // Ours: full AZR whose proposer is shown fresh generator programs as its references instead of the
+  // buffers' (its own earlier tasks), so the curriculum cannot drift through what it is shown.
+  { name: 'full-generator-refs', label: 'full AZR, references from the generator (ours)', overrides: [], flags: ['--references-from', 'generator'] },
 ];
 
 export function proofVariant(name: string): ProofVariant | undefined {
