@@ -21,6 +21,12 @@ export interface GroupMetrics {
   responseLength: number;
   /** Proposers: share of valid proposals whose solve rate was 0 or 1 (zero learnability). */
   zeroStdShare: number;
+  /**
+   * Proposers: mean guess rate q of valid proposals — the share of answers written for other tasks of
+   * the step that would also solve this one. High q means the solver's "solves" are guesses (absent in
+   * runs saved before it existed).
+   */
+  guessRate?: number;
 }
 
 export type PhaseName = 'propose' | 'validate' | 'solve' | 'check' | 'reward' | 'update';
@@ -60,7 +66,7 @@ export const TIMING_FIELDS = ['stepMs', 'tokensPerSecond', 'phases'] as const;
 export function emptyGroupMetrics(): GroupMetrics {
   return {
     count: 0, rewardMean: 0, rewardMin: 0, rewardMax: 0, advantageMean: 0, advantageStd: 0, baselineMean: 0,
-    baselineStd: 0, accuracy: 0, formatScore: 0, responseLength: 0, zeroStdShare: 0,
+    baselineStd: 0, accuracy: 0, formatScore: 0, responseLength: 0, zeroStdShare: 0, guessRate: 0,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learnabilityReward, proposerReward, proposerRewardWithNovelty, solverReward } from './rewards';
+import { learnabilityReward, proposerReward, proposerRewardWithNovelty, solveRateAboveGuessing, solverReward } from './rewards';
 
 describe('learnabilityReward', () => {
   it('is zero for tasks never or always solved', () => {
@@ -52,5 +52,27 @@ describe('novelty bonus (extension)', () => {
     expect(proposerRewardWithNovelty(trivial, 'paper', 0, 1)).toBe(0);
     expect(proposerRewardWithNovelty({ kind: 'invalid' }, 'paper', 2, 1)).toBe(-1);
     expect(proposerRewardWithNovelty({ kind: 'malformed' }, 'paper', 2, 1)).toBe(-1);
+  });
+});
+
+describe('learnability above guessing (extension)', () => {
+  it('corrects the solve rate for the guess rate as chance-corrected agreement, clipped to [0, 1]', () => {
+    expect(solveRateAboveGuessing(2, 4, 0)).toBe(0.5);
+    expect(solveRateAboveGuessing(3, 4, 0.5)).toBeCloseTo(0.5);
+    expect(solveRateAboveGuessing(1, 4, 0.5)).toBe(0); // below chance: not solved at all
+    expect(solveRateAboveGuessing(4, 4, 0.5)).toBe(1);
+    expect(solveRateAboveGuessing(4, 4, 1)).toBe(0);
+    expect(() => solveRateAboveGuessing(1, 4, 1.5)).toThrow(RangeError);
+  });
+  it('gives a task solved only as often as guessing the extreme reward, and the paper\'s reward when q = 0', () => {
+    expect(proposerReward({ kind: 'valid', solved: 2, rollouts: 4, guessRate: 0.5 }, 'reference')).toBe(-0.5);
+    expect(proposerReward({ kind: 'valid', solved: 2, rollouts: 4, guessRate: 0.5 }, 'paper')).toBe(0);
+    expect(proposerReward({ kind: 'valid', solved: 3, rollouts: 4, guessRate: 0.5 }, 'reference')).toBeCloseTo(0.5);
+    for (const solved of [0, 1, 2, 3, 4]) {
+      for (const extreme of ['paper', 'reference'] as const) {
+        expect(proposerReward({ kind: 'valid', solved, rollouts: 4, guessRate: 0 }, extreme)).toBeCloseTo(proposerReward({ kind: 'valid', solved, rollouts: 4 }, extreme), 12);
+      }
+    }
+    expect(() => proposerReward({ kind: 'valid', solved: 5, rollouts: 4, guessRate: 0 })).toThrow(RangeError);
   });
 });

@@ -15,6 +15,21 @@ export function learnabilityReward(solved: number, rollouts: number): number {
   return 1 - solved / rollouts;
 }
 
+/**
+ * Learnability above guessing (ours, not the paper's): the solve rate `s` of a task corrected for the
+ * rate `q` at which answers written for *other* tasks of the step would also solve it, as chance-corrected
+ * agreement is (Cohen's κ): `s' = (s − q) / (1 − q)`, clipped to [0, 1]. A solver that answers `0` to
+ * everything "solves" every task whose output is 0; without the correction such tasks earn the proposer
+ * learnability, it writes more of them, the solver's guess pays more, and the pair co-adapts into a
+ * collapse that teaches nothing (README, The proof). With `q = 0` this is `s`.
+ */
+export function solveRateAboveGuessing(solved: number, rollouts: number, guessRate: number): number {
+  if (!(guessRate >= 0 && guessRate <= 1)) throw new RangeError(`guessRate must be in [0, 1], got ${guessRate}`);
+  const s = solved / rollouts;
+  if (guessRate >= 1) return 0;
+  return Math.min(1, Math.max(0, (s - guessRate) / (1 - guessRate)));
+}
+
 /** Outcome of one solver answer, as the executor judged it. */
 export type SolveOutcome = 'correct' | 'wrong' | 'malformed';
 
@@ -31,7 +46,7 @@ export function solverReward(outcome: SolveOutcome): number {
 export type ProposeOutcome =
   | { kind: 'malformed' }
   | { kind: 'invalid' }
-  | { kind: 'valid'; solved: number; rollouts: number };
+  | { kind: 'valid'; solved: number; rollouts: number; guessRate?: number };
 
 /**
  * Composite proposer reward: −1 for a malformed response or an invalid proposal; a valid one earns its
@@ -39,7 +54,14 @@ export type ProposeOutcome =
  */
 export function proposerReward(outcome: ProposeOutcome, extreme: ExtremeSolveRateReward = 'paper'): number {
   if (outcome.kind !== 'valid') return -1;
-  const { solved, rollouts } = outcome;
+  const { solved, rollouts, guessRate } = outcome;
+  if (guessRate !== undefined) {
+    // Learnability of the solve rate above guessing: 1 − s' inside (0, 1), the extreme reward at 0 or 1.
+    learnabilityReward(solved, rollouts); // validates the counts
+    const s = solveRateAboveGuessing(solved, rollouts, guessRate);
+    if (s <= 0 || s >= 1) return extreme === 'reference' ? -0.5 : 0;
+    return 1 - s;
+  }
   const r = learnabilityReward(solved, rollouts);
   if ((solved === 0 || solved === rollouts) && extreme === 'reference') return -0.5;
   return r;

@@ -207,4 +207,50 @@ describe('SelfPlay', () => {
     const triplets = proposing.filter((r) => r.kind === 'triplet').length;
     expect(n).toBe(2 * triplets + proposing.length - triplets);
   });
+
+  it('measures each task\'s guess rate from answers written for the other tasks, and with the correction stops paying for guessable tasks', async () => {
+    // Two proposals per batch: one returns 0, one returns its input + 5. The solver writes 0 to everything,
+    // so it "solves" the zero task by guessing: the other task's answers (0, 0) solve it too, q = 1.
+    const zero = 'function f(a) {\n  return 0;\n}';
+    const plus = 'function f(a) {\n  return a + 5;\n}';
+    const run = async (guessCorrection: boolean) => {
+      let proposals = 0;
+      const policy = new ScriptedPolicy((r) => {
+        if (r.kind === 'triplet') { proposals++; return `${proposals % 2 === 1 ? zero : plus}<input>${proposals}<eos>`; }
+        return '0<eos>';
+      });
+      const selfPlay = new SelfPlay(policy, executor, config({ abduction: false, induction: false, extremeSolveRate: 'reference', guessCorrection }));
+      return selfPlay.runStep();
+    };
+    for (const corrected of [false, true]) {
+      const record = await run(corrected);
+      const valid = record.proposals.filter((p) => p.verdict === 'valid');
+      const z = valid.find((p) => p.text.includes('return 0;'))!;
+      const p = valid.find((q) => q.text.includes('a + 5'))!;
+      expect(z.solved).toBe(2);
+      expect(z.guessRate).toBe(1);
+      expect(p.solved).toBe(0);
+      expect(p.guessRate).toBe(0);
+      // Always solved: −0.5 either way; the metric shows the mean guess rate.
+      expect(z.reward).toBe(-0.5);
+      expect(record.metrics.groups['propose.deduction'].guessRate).toBeCloseTo(0.5);
+    }
+  });
+
+  it('with the correction, a task solved half the time by guessing earns the extreme reward instead of learnability', async () => {
+    // Every proposal returns 7; the solver alternates 7 and 8, so each task is solved 1 of 2 times and the
+    // other task's answers (one 7, one 8) solve it half the time too: s = q = 0.5, nothing above chance.
+    const rewards = async (guessCorrection: boolean) => {
+      let value = 0;
+      const policy = new ScriptedPolicy((r) => {
+        if (r.kind === 'triplet') return `function f(a) {\n  return 7;\n}<input>1<eos>`;
+        return (value++ % 2 === 0 ? '7' : '8') + '<eos>';
+      });
+      const selfPlay = new SelfPlay(policy, executor, config({ abduction: false, induction: false, dropDuplicates: false, extremeSolveRate: 'reference', guessCorrection }));
+      const record = await selfPlay.runStep();
+      return record.proposals.filter((p) => p.verdict === 'valid').map((p) => [p.guessRate, p.reward]);
+    };
+    expect(await rewards(false)).toEqual([[0.5, 0.5], [0.5, 0.5]]);
+    expect(await rewards(true)).toEqual([[0.5, -0.5], [0.5, -0.5]]);
+  });
 });

@@ -34,6 +34,8 @@ export interface ProposalSample {
   output?: string;
   solved?: number;
   rollouts?: number;
+  /** Share of answers written for other tasks of the step that would also solve this one. */
+  guessRate?: number;
   reward: number;
   advantage: number;
 }
@@ -82,6 +84,7 @@ interface ProposedTask {
   task?: Triplet | InductionTask;
   entry?: BufferedTask;
   solved: number;
+  guessRate?: number;
   reward: number;
   advantage: number;
 }
@@ -97,6 +100,8 @@ interface SolveAttempt {
 }
 
 const LEARNABILITY_TEMPERATURE = 1;
+/** Answers written for other tasks that each task's guess rate is measured on. */
+const GUESS_ANSWERS = 8;
 
 export class SelfPlay {
   readonly buffers: Buffers = createBuffers();
@@ -238,6 +243,38 @@ export class SelfPlay {
   }
 
   /**
+   * Guess rate of each valid proposal: of the learnability rollouts written for *other* tasks of its
+   * type this step (up to GUESS_ANSWERS, taken round-robin over those tasks, unparseable ones counted as
+   * failures), the share that would also solve it. A solver that writes `0` for everything has a high
+   * guess rate on every task whose output is 0. No randomness is drawn, so runs replay unchanged.
+   */
+  private async guessRates(items: readonly { type: TaskType; owner: ProposedTask }[], gens: readonly Generation[]): Promise<void> {
+    const answers = new Map<ProposedTask, (string | undefined)[]>();
+    items.forEach((it, i) => {
+      const parsed = parseAnswer(gens[i].text);
+      const list = answers.get(it.owner) ?? [];
+      list.push(parsed.ok ? parsed.value : undefined);
+      answers.set(it.owner, list);
+    });
+    const requests: CheckRequest[] = [];
+    const plans: { p: ProposedTask; first: number; count: number; total: number }[] = [];
+    for (const p of answers.keys()) {
+      const others = [...answers.keys()].filter((o) => o !== p && o.type === p.type).map((o) => answers.get(o)!);
+      const picked: (string | undefined)[] = [];
+      for (let round = 0; picked.length < GUESS_ANSWERS && others.some((o) => o.length > round); round++) {
+        for (const o of others) if (round < o.length && picked.length < GUESS_ANSWERS) picked.push(o[round]);
+      }
+      const parseable = picked.filter((a): a is string => a !== undefined);
+      plans.push({ p, first: requests.length, count: parseable.length, total: picked.length });
+      for (const a of parseable) requests.push(this.checkRequest(p.type, p.task!, a));
+    }
+    const results = requests.length > 0 ? await checkAnswers(this.executor, requests) : [];
+    for (const { p, first, count, total } of plans) {
+      p.guessRate = total === 0 ? 0 : results.slice(first, first + count).filter((r) => r.correct).length / total;
+    }
+  }
+
+  /**
    * The seeding phase (AZR.md "Buffers and the seed"): from the identity seed, the proposer — with no
    * weight update — fills the deduction/abduction set to B × seedFactor valid triplets, then writes
    * induction inputs for those programs. Attempts are bounded, so a model that proposes nothing valid
@@ -368,6 +405,7 @@ export class SelfPlay {
     ]);
     const rolloutResults = checked.slice(0, rolloutItems.length);
     const solveResults = checked.slice(rolloutItems.length);
+    await this.guessRates(rolloutItems, rolloutGens);
     lap('check');
 
     // 5. Rewards: learnability for proposals (composite: −1 if malformed or invalid), correctness for answers.
@@ -378,7 +416,8 @@ export class SelfPlay {
     for (const p of proposals) {
       p.reward = p.verdict !== 'valid'
         ? proposerReward({ kind: p.verdict === 'malformed' ? 'malformed' : 'invalid' })
-        : proposerRewardWithNovelty({ kind: 'valid', solved: p.solved, rollouts: c.rollouts }, c.extremeSolveRate, c.noveltyBonus, novelty.get(p) ?? 0);
+        : proposerRewardWithNovelty({ kind: 'valid', solved: p.solved, rollouts: c.rollouts, guessRate: c.guessCorrection ? p.guessRate ?? 0 : undefined },
+          c.extremeSolveRate, c.noveltyBonus, novelty.get(p) ?? 0);
       if (p.entry) {
         p.entry.proposedSolveRate = { solved: p.solved, rollouts: c.rollouts };
         this.buffer(p.type).recordSolves(p.entry.id, step, c.rollouts, p.solved);
@@ -429,6 +468,7 @@ export class SelfPlay {
           g.formatScore = mine.filter((p) => p.verdict !== 'malformed').length / mine.length;
           g.accuracy = mean(validMine.map((p) => (p.solved > 0 && p.solved < c.rollouts ? 1 - p.solved / c.rollouts : 0)));
           g.zeroStdShare = validMine.length ? validMine.filter((p) => p.solved === 0 || p.solved === c.rollouts).length / validMine.length : 0;
+          g.guessRate = mean(validMine.map((p) => p.guessRate ?? 0));
         } else {
           const mine = solves.filter((s) => s.type === type);
           g.formatScore = mine.filter((s) => s.outcome !== 'malformed').length / mine.length;
@@ -478,7 +518,7 @@ export class SelfPlay {
       proposals: proposals.map((p) => ({
         type: p.type, text: p.generation.text, verdict: p.verdict, message: p.message, taskId: p.entry?.id,
         output: p.task && p.type !== 'induction' ? (p.task as Triplet).output : undefined,
-        solved: p.verdict === 'valid' ? p.solved : undefined, rollouts: p.verdict === 'valid' ? c.rollouts : undefined,
+        solved: p.verdict === 'valid' ? p.solved : undefined, rollouts: p.verdict === 'valid' ? c.rollouts : undefined, guessRate: p.guessRate,
         reward: p.reward, advantage: p.advantage,
       })),
       solves: solves.map((s) => ({

@@ -145,10 +145,11 @@ export function reportMarkdown(report: ProofReport, labels: Readonly<Record<stri
 /** One line of `selfplay` stdout, the fields the dynamics table reads. */
 interface StepLine {
   step: number;
-  groups: Record<string, { accuracy: number; count: number }>;
+  groups: Record<string, { accuracy: number; count: number; guessRate?: number }>;
   proposals: Record<string, { total: number; valid: number }>;
   entropy: number;
   programComplexity?: number;
+  answerDiversity?: number;
 }
 
 export interface Dynamics {
@@ -167,6 +168,10 @@ const DYNAMICS_ROWS: readonly [string, (s: StepLine) => number | undefined][] = 
     return total > 0 ? ps.reduce((n, p) => n + p.valid, 0) / total : undefined;
   }],
   ['program complexity', (s) => s.programComplexity],
+  // The collapse to guessable tasks: distinct outputs among a step's new tasks fall, and answers written
+  // for other tasks solve a task more often (runs saved before the guess rate existed show —).
+  ['answer diversity', (s) => s.answerDiversity],
+  ...(['deduction', 'abduction'] as const).map((t) => [`guess rate, ${t}`, (s: StepLine) => (s.groups[`propose.${t}`]?.count ? s.groups[`propose.${t}`].guessRate : undefined)] as [string, (s: StepLine) => number | undefined]),
   ['entropy', (s) => s.entropy],
 ];
 

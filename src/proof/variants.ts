@@ -42,6 +42,10 @@ export const PROOF_VARIANTS: readonly ProofVariant[] = [
   { name: 'generator-tasks', label: 'solver RL on the generator\'s tasks (diagnostic, no proposer)', overrides: [], flags: ['--tasks-from', 'generator'] },
   // Ours: full AZR whose proposer is shown fresh generator programs as its references instead of the
   // buffers' (its own earlier tasks), so the curriculum cannot drift through what it is shown.
+  // Ours: full AZR whose learnability counts only the solve rate above guessing (rewards.ts), against the
+  // collapse the runs above show — proposer and solver co-adapting on tasks whose answer is the solver's
+  // favourite constant.
+  { name: 'full-guess', label: 'full AZR, learnability above guessing (ours)', overrides: ['guessCorrection=true'] },
   { name: 'full-generator-refs', label: 'full AZR, references from the generator (ours)', overrides: [], flags: ['--references-from', 'generator'] },
 ];
 

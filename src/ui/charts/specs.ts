@@ -59,6 +59,11 @@ export const CHART_SECTIONS: { title: string; blurb: string; charts: ChartSpec[]
         caption: 'A task solved by some but not all of n tries is worth learning (1 − solve rate). Always or never solved earns 0.',
         series: perType((m, t) => group(m, `propose.${t}`, 'accuracy'), PROPOSER_DASH), range: [0, 1],
       },
+      {
+        id: 'guess-rate', title: 'Solved by guessing?',
+        caption: 'Guess rate: share of answers written for other tasks of the step that would solve a task too. Rising with solver accuracy means the solver passes by repeating a favourite answer (0, [], …), not by reading the program.',
+        series: perType((m, t) => (m.groups[`propose.${t}`].count > 0 ? m.groups[`propose.${t}`].guessRate ?? null : null), PROPOSER_DASH), range: [0, 1],
+      },
     ],
   },
   {
