@@ -36,7 +36,17 @@ export interface TaskResult {
   greedyReason?: string;
 }
 
-export interface TypeScore { count: number; pass1: number; greedy: number }
+export interface TypeScore {
+  count: number;
+  pass1: number;
+  greedy: number;
+  /**
+   * Share of the tasks whose greedy answer is the single most common greedy answer of the type: near 1
+   * means the model writes one favourite answer (0, [], 'a') whatever the program — a guesser, whose
+   * accuracy is that answer's share of the suite, not reasoning.
+   */
+  greedyModeShare: number;
+}
 export type EvalSummary = { tasks: number } & Record<TaskType, TypeScore>;
 
 function asTask(t: EvalTask): { type: TaskType; task: Triplet | InductionTask } {
@@ -108,6 +118,13 @@ export async function evaluate(policy: Policy, executor: Executor, tasks: readon
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
+/** How often the most common item occurs. */
+function modeCount(items: readonly string[]): number {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return Math.max(0, ...counts.values());
+}
+
 export function summarize(perTask: readonly TaskResult[]): EvalSummary {
   const summary = { tasks: perTask.length } as EvalSummary;
   for (const type of TASK_TYPES) {
@@ -117,6 +134,7 @@ export function summarize(perTask: readonly TaskResult[]): EvalSummary {
       count: n,
       pass1: n ? round(mine.reduce((s, r) => s + (r.samples ? r.correct / r.samples : 0), 0) / n) : 0,
       greedy: n ? round(mine.filter((r) => r.greedy).length / n) : 0,
+      greedyModeShare: n ? round(modeCount(mine.map((r) => r.greedyAnswer)) / n) : 0,
     };
   }
   return summary;
