@@ -39,7 +39,7 @@ export interface AzrConfig {
   baseline: 'per-group' | 'global';
   extremeSolveRate: 'paper' | 'reference';
   noveltyBonus: number;
-  guessCorrection: boolean;
+  guessCorrection: 'off' | 'proposer' | 'both';
   normalisation: 'per-sample' | 'per-token';
   dropDuplicates: boolean;
   constrained: boolean;
@@ -92,8 +92,8 @@ export const CONFIG_SPECS: { [K in ConfigKey]: SpecFor<K> } = {
     help: 'A valid proposal always or never solved earns 0 (paper) or −0.5 (reference code).' },
   noveltyBonus: { key: 'noveltyBonus', group: 'rewards', kind: 'float', default: 0, min: 0, max: 2, scale: 'linear', takesEffect: 'next-step', label: 'Novelty bonus λ (not in the paper)',
     help: 'A valid proposal also earns λ × how rare its operations (methods, loops, operators) are among earlier tasks of its type: counters proposers retreating to one safe kind of program. 0 = the paper.' },
-  guessCorrection: { key: 'guessCorrection', group: 'rewards', kind: 'bool', default: false, takesEffect: 'next-step', label: 'Learnability above guessing (not in the paper)',
-    help: 'A task\'s solve rate is corrected for how often answers written for other tasks of the step would also solve it ((s − q)/(1 − q)), so tasks the solver passes by guessing a favourite answer (0, [], …) earn the proposer nothing.' },
+  guessCorrection: { key: 'guessCorrection', group: 'rewards', kind: 'enum', default: 'off', options: ['off', 'proposer', 'both'], takesEffect: 'next-step', label: 'Discount guessing (not in the paper)',
+    help: 'Guess rate: how often an answer written for one task also solves the others of the step. "proposer": a task\'s learnability counts only its solve rate above that rate ((s − q)/(1 − q)), so tasks the solver passes by a favourite answer (0, [], …) earn nothing. "both": also a right answer earns 1 − the share of the batch\'s other tasks it solves too. Off = the paper.' },
   normalisation: { key: 'normalisation', group: 'rewards', kind: 'enum', default: 'per-sample', options: ['per-sample', 'per-token'], takesEffect: 'next-step', label: 'Advantage statistics',
     help: 'Group mean and std over trajectories (paper eq. 8) or over response tokens (reference code; long answers weigh more).' },
   dropDuplicates: { key: 'dropDuplicates', group: 'tasks', kind: 'bool', default: true, takesEffect: 'next-step', label: 'Drop exact duplicates',

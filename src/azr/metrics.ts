@@ -23,8 +23,8 @@ export interface GroupMetrics {
   zeroStdShare: number;
   /**
    * Proposers: mean guess rate q of valid proposals — the share of answers written for other tasks of
-   * the step that would also solve this one. High q means the solver's "solves" are guesses (absent in
-   * runs saved before it existed).
+   * the step that would also solve this one. Solvers: mean share of the batch's other tasks that each
+   * answer also solves. High means "solves" are guesses (absent in runs saved before it existed).
    */
   guessRate?: number;
 }

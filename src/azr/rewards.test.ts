@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learnabilityReward, proposerReward, proposerRewardWithNovelty, solveRateAboveGuessing, solverReward } from './rewards';
+import { learnabilityReward, proposerReward, proposerRewardWithNovelty, solveRateAboveGuessing, solverReward, solverRewardAboveGuessing } from './rewards';
 
 describe('learnabilityReward', () => {
   it('is zero for tasks never or always solved', () => {
@@ -74,5 +74,15 @@ describe('learnability above guessing (extension)', () => {
       }
     }
     expect(() => proposerReward({ kind: 'valid', solved: 5, rollouts: 4, guessRate: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('solver reward with guessing discounted (extension)', () => {
+  it('pays a right answer 1 − its guess rate and leaves wrong and malformed answers alone', () => {
+    expect(solverRewardAboveGuessing('correct', 0)).toBe(1);
+    expect(solverRewardAboveGuessing('correct', 0.75)).toBeCloseTo(0.25);
+    expect(solverRewardAboveGuessing('wrong', 0.75)).toBe(-0.5);
+    expect(solverRewardAboveGuessing('malformed', 0.5)).toBe(-1);
+    expect(() => solverRewardAboveGuessing('correct', -0.1)).toThrow(RangeError);
   });
 });

@@ -49,6 +49,16 @@ export type ProposeOutcome =
   | { kind: 'valid'; solved: number; rollouts: number; guessRate?: number };
 
 /**
+ * The solver's composite reward with guessing discounted (ours): a right answer earns 1 − g, where g is
+ * the share of the batch's other tasks of its type that the same answer also solves — `0` written for a
+ * task whose output is 0 earns little when half the batch's outputs are 0. Wrong and malformed as usual.
+ */
+export function solverRewardAboveGuessing(outcome: SolveOutcome, guessRate: number): number {
+  if (!(guessRate >= 0 && guessRate <= 1)) throw new RangeError(`guessRate must be in [0, 1], got ${guessRate}`);
+  return outcome === 'correct' ? 1 - guessRate : solverReward(outcome);
+}
+
+/**
  * Composite proposer reward: −1 for a malformed response or an invalid proposal; a valid one earns its
  * learnability, except that a solve rate of exactly 0 or 1 earns 0 (the paper) or −0.5 (the reference code).
  */

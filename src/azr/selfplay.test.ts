@@ -213,7 +213,7 @@ describe('SelfPlay', () => {
     // so it "solves" the zero task by guessing: the other task's answers (0, 0) solve it too, q = 1.
     const zero = 'function f(a) {\n  return 0;\n}';
     const plus = 'function f(a) {\n  return a + 5;\n}';
-    const run = async (guessCorrection: boolean) => {
+    const run = async (guessCorrection: 'off' | 'proposer') => {
       let proposals = 0;
       const policy = new ScriptedPolicy((r) => {
         if (r.kind === 'triplet') { proposals++; return `${proposals % 2 === 1 ? zero : plus}<input>${proposals}<eos>`; }
@@ -222,7 +222,7 @@ describe('SelfPlay', () => {
       const selfPlay = new SelfPlay(policy, executor, config({ abduction: false, induction: false, extremeSolveRate: 'reference', guessCorrection }));
       return selfPlay.runStep();
     };
-    for (const corrected of [false, true]) {
+    for (const corrected of ['off', 'proposer'] as const) {
       const record = await run(corrected);
       const valid = record.proposals.filter((p) => p.verdict === 'valid');
       const z = valid.find((p) => p.text.includes('return 0;'))!;
@@ -240,7 +240,7 @@ describe('SelfPlay', () => {
   it('with the correction, a task solved half the time by guessing earns the extreme reward instead of learnability', async () => {
     // Every proposal returns 7; the solver alternates 7 and 8, so each task is solved 1 of 2 times and the
     // other task's answers (one 7, one 8) solve it half the time too: s = q = 0.5, nothing above chance.
-    const rewards = async (guessCorrection: boolean) => {
+    const rewards = async (guessCorrection: 'off' | 'proposer') => {
       let value = 0;
       const policy = new ScriptedPolicy((r) => {
         if (r.kind === 'triplet') return `function f(a) {\n  return 7;\n}<input>1<eos>`;
@@ -250,7 +250,36 @@ describe('SelfPlay', () => {
       const record = await selfPlay.runStep();
       return record.proposals.filter((p) => p.verdict === 'valid').map((p) => [p.guessRate, p.reward]);
     };
-    expect(await rewards(false)).toEqual([[0.5, 0.5], [0.5, 0.5]]);
-    expect(await rewards(true)).toEqual([[0.5, -0.5], [0.5, -0.5]]);
+    expect(await rewards('off')).toEqual([[0.5, 0.5], [0.5, 0.5]]);
+    expect(await rewards('proposer')).toEqual([[0.5, -0.5], [0.5, -0.5]]);
+  });
+
+  it('with guessing discounted for both roles, a right answer that solves the batch\'s other tasks too earns less', async () => {
+    // Every task's program returns 0 or its input + 5, the solver always writes 0: its right answers also
+    // solve the other zero tasks of the batch.
+    const zero = 'function f(a) {\n  return 0;\n}';
+    const plus = 'function f(a) {\n  return a + 5;\n}';
+    const solves = async (guessCorrection: 'off' | 'both') => {
+      let proposals = 0;
+      const policy = new ScriptedPolicy((r) => {
+        if (r.kind === 'triplet') { proposals++; return `${proposals % 2 === 1 ? zero : plus}<input>${proposals}<eos>`; }
+        return '0<eos>';
+      });
+      const selfPlay = new SelfPlay(policy, executor, config({ abduction: false, induction: false, batchSize: 4, guessCorrection }));
+      return (await selfPlay.runStep()).solves;
+    };
+    const plain = await solves('off');
+    const discounted = await solves('both');
+    expect(plain.map((s) => s.outcome)).toEqual(discounted.map((s) => s.outcome));
+    for (const [i, s] of discounted.entries()) {
+      if (s.outcome === 'correct') {
+        expect(plain[i].reward).toBe(1);
+        // Of the three other tasks of the batch, one more returns 0: the answer solves a third of them.
+        expect(s.reward).toBeCloseTo(2 / 3, 12);
+      } else {
+        expect(s.reward).toBe(plain[i].reward);
+      }
+    }
+    expect(discounted.some((s) => s.outcome === 'correct')).toBe(true);
   });
 });

@@ -20,7 +20,7 @@ import {
   parseAnswer, parseInductionProposal, parseTripletProposal, proposeInductionPrompt, proposeTripletPrompt,
   solvePrompt, RESPONSE_KIND,
 } from './prompts';
-import { proposerReward, proposerRewardWithNovelty, solverReward, type SolveOutcome } from './rewards';
+import { proposerReward, proposerRewardWithNovelty, solverReward, solverRewardAboveGuessing, type SolveOutcome } from './rewards';
 import { createRng, type Rng } from './rng';
 
 /** What one step did, task by task, for the live feed and the inspector. */
@@ -95,6 +95,8 @@ interface SolveAttempt {
   generation: Generation;
   outcome: SolveOutcome;
   reason?: string;
+  /** Share of the batch's other tasks of this type that the same answer also solves. */
+  guessRate: number;
   reward: number;
   advantage: number;
 }
@@ -275,6 +277,24 @@ export class SelfPlay {
   }
 
   /**
+   * For each solver answer, the share of the batch's other tasks of its type (up to GUESS_ANSWERS, the
+   * ones after it, cyclically) that the same answer also solves; 0 for an answer that does not parse.
+   */
+  private async answerGuessRates(items: readonly { type: TaskType; task: Triplet | InductionTask }[], gens: readonly Generation[]): Promise<number[]> {
+    const requests: CheckRequest[] = [];
+    const plans: { first: number; count: number }[] = [];
+    items.forEach((it, i) => {
+      const parsed = parseAnswer(gens[i].text);
+      const others = items.map((o, j) => ({ o, j })).filter(({ o, j }) => j !== i && o.type === it.type);
+      const after = [...others.filter(({ j }) => j > i), ...others.filter(({ j }) => j < i)].slice(0, GUESS_ANSWERS);
+      plans.push({ first: requests.length, count: parsed.ok ? after.length : 0 });
+      if (parsed.ok) for (const { o } of after) requests.push(this.checkRequest(o.type, o.task, parsed.value));
+    });
+    const results = requests.length > 0 ? await checkAnswers(this.executor, requests) : [];
+    return plans.map(({ first, count }) => (count === 0 ? 0 : results.slice(first, first + count).filter((r) => r.correct).length / count));
+  }
+
+  /**
    * The seeding phase (AZR.md "Buffers and the seed"): from the identity seed, the proposer — with no
    * weight update — fills the deduction/abduction set to B × seedFactor valid triplets, then writes
    * induction inputs for those programs. Attempts are bounded, so a model that proposes nothing valid
@@ -406,6 +426,7 @@ export class SelfPlay {
     const rolloutResults = checked.slice(0, rolloutItems.length);
     const solveResults = checked.slice(rolloutItems.length);
     await this.guessRates(rolloutItems, rolloutGens);
+    const answerGuess = await this.answerGuessRates(solverBatch, solverGens);
     lap('check');
 
     // 5. Rewards: learnability for proposals (composite: −1 if malformed or invalid), correctness for answers.
@@ -416,7 +437,7 @@ export class SelfPlay {
     for (const p of proposals) {
       p.reward = p.verdict !== 'valid'
         ? proposerReward({ kind: p.verdict === 'malformed' ? 'malformed' : 'invalid' })
-        : proposerRewardWithNovelty({ kind: 'valid', solved: p.solved, rollouts: c.rollouts, guessRate: c.guessCorrection ? p.guessRate ?? 0 : undefined },
+        : proposerRewardWithNovelty({ kind: 'valid', solved: p.solved, rollouts: c.rollouts, guessRate: c.guessCorrection !== 'off' ? p.guessRate ?? 0 : undefined },
           c.extremeSolveRate, c.noveltyBonus, novelty.get(p) ?? 0);
       if (p.entry) {
         p.entry.proposedSolveRate = { solved: p.solved, rollouts: c.rollouts };
@@ -425,7 +446,9 @@ export class SelfPlay {
     }
     const solves: SolveAttempt[] = solverBatch.map((it, i) => ({
       type: it.type, entry: it.entry, generation: solverGens[i], outcome: solveResults[i].outcome, reason: solveResults[i].reason,
-      reward: solverReward(solveResults[i].outcome), advantage: 0,
+      guessRate: answerGuess[i],
+      reward: c.guessCorrection === 'both' ? solverRewardAboveGuessing(solveResults[i].outcome, answerGuess[i]) : solverReward(solveResults[i].outcome),
+      advantage: 0,
     }));
     for (const s of solves) this.buffer(s.type).recordSolves(s.entry.id, step, 1, s.outcome === 'correct' ? 1 : 0);
     lap('reward');
@@ -473,6 +496,7 @@ export class SelfPlay {
           const mine = solves.filter((s) => s.type === type);
           g.formatScore = mine.filter((s) => s.outcome !== 'malformed').length / mine.length;
           g.accuracy = mine.filter((s) => s.outcome === 'correct').length / mine.length;
+          g.guessRate = mean(mine.map((s) => s.guessRate));
         }
       }
       groups[key] = g;

@@ -45,7 +45,10 @@ export const PROOF_VARIANTS: readonly ProofVariant[] = [
   // Ours: full AZR whose learnability counts only the solve rate above guessing (rewards.ts), against the
   // collapse the runs above show — proposer and solver co-adapting on tasks whose answer is the solver's
   // favourite constant.
-  { name: 'full-guess', label: 'full AZR, learnability above guessing (ours)', overrides: ['guessCorrection=true'] },
+  { name: 'full-guess', label: 'full AZR, learnability above guessing (ours)', overrides: ['guessCorrection=proposer'] },
+  // Ours: the same on the solver's side too — a right answer that also solves the batch's other tasks
+  // (a favourite constant) earns less.
+  { name: 'full-guess-both', label: 'full AZR, guessing discounted for both roles (ours)', overrides: ['guessCorrection=both'] },
   { name: 'full-generator-refs', label: 'full AZR, references from the generator (ours)', overrides: [], flags: ['--references-from', 'generator'] },
 ];
 

@@ -61,8 +61,11 @@ export const CHART_SECTIONS: { title: string; blurb: string; charts: ChartSpec[]
       },
       {
         id: 'guess-rate', title: 'Solved by guessing?',
-        caption: 'Guess rate: share of answers written for other tasks of the step that would solve a task too. Rising with solver accuracy means the solver passes by repeating a favourite answer (0, [], …), not by reading the program.',
-        series: perType((m, t) => (m.groups[`propose.${t}`].count > 0 ? m.groups[`propose.${t}`].guessRate ?? null : null), PROPOSER_DASH), range: [0, 1],
+        caption: 'Guess rate. Dashed: share of answers written for other tasks that would solve a proposed task too. Solid: share of the batch\'s other tasks a solver answer also solves. Rising with solver accuracy means it passes by repeating a favourite answer (0, [], …), not by reading the program.',
+        series: [
+          ...perType((m, t) => (m.groups[`solve.${t}`].count > 0 ? m.groups[`solve.${t}`].guessRate ?? null : null)),
+          ...perType((m, t) => (m.groups[`propose.${t}`].count > 0 ? m.groups[`propose.${t}`].guessRate ?? null : null), PROPOSER_DASH),
+        ], range: [0, 1],
       },
     ],
   },
