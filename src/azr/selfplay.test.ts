@@ -32,6 +32,19 @@ afterAll(() => executor.dispose());
 const DOUBLE = 'function f(a) {\n  return a * 2;\n}';
 const config = (over: Partial<AzrConfig> = {}): AzrConfig => ({ ...presetConfig('tiny'), batchSize: 2, rollouts: 2, seedFactor: 1, inductionInputs: 2, ...over });
 
+/**
+ * A proposer that alternates a program returning 0 and one returning its input + 5, and a solver that
+ * writes 0 to everything: it "solves" every zero task by its favourite answer.
+ */
+function zeroGuesser(): ScriptedPolicy {
+  let proposals = 0;
+  return new ScriptedPolicy((r) => {
+    if (r.kind !== 'triplet') return '0<eos>';
+    proposals++;
+    return `function f(a) {\n  return ${proposals % 2 === 1 ? '0' : 'a + 5'};\n}<input>${proposals}<eos>`;
+  });
+}
+
 describe('SelfPlay', () => {
   it('gives −1 to a proposal the executor rejects, keeps it out of the buffer, and counts its reason', async () => {
     let proposals = 0;
@@ -209,19 +222,9 @@ describe('SelfPlay', () => {
   });
 
   it('measures each task\'s guess rate from answers written for the other tasks, and with the correction stops paying for guessable tasks', async () => {
-    // Two proposals per batch: one returns 0, one returns its input + 5. The solver writes 0 to everything,
-    // so it "solves" the zero task by guessing: the other task's answers (0, 0) solve it too, q = 1.
-    const zero = 'function f(a) {\n  return 0;\n}';
-    const plus = 'function f(a) {\n  return a + 5;\n}';
-    const run = async (guessCorrection: 'off' | 'proposer') => {
-      let proposals = 0;
-      const policy = new ScriptedPolicy((r) => {
-        if (r.kind === 'triplet') { proposals++; return `${proposals % 2 === 1 ? zero : plus}<input>${proposals}<eos>`; }
-        return '0<eos>';
-      });
-      const selfPlay = new SelfPlay(policy, executor, config({ abduction: false, induction: false, extremeSolveRate: 'reference', guessCorrection }));
-      return selfPlay.runStep();
-    };
+    // Two proposals per batch (zeroGuesser): the other task's answers (0, 0) solve the zero task too, q = 1.
+    const run = (guessCorrection: 'off' | 'proposer') =>
+      new SelfPlay(zeroGuesser(), executor, config({ abduction: false, induction: false, extremeSolveRate: 'reference', guessCorrection })).runStep();
     for (const corrected of ['off', 'proposer'] as const) {
       const record = await run(corrected);
       const valid = record.proposals.filter((p) => p.verdict === 'valid');
@@ -255,19 +258,9 @@ describe('SelfPlay', () => {
   });
 
   it('with guessing discounted for both roles, a right answer that solves the batch\'s other tasks too earns less', async () => {
-    // Every task's program returns 0 or its input + 5, the solver always writes 0: its right answers also
-    // solve the other zero tasks of the batch.
-    const zero = 'function f(a) {\n  return 0;\n}';
-    const plus = 'function f(a) {\n  return a + 5;\n}';
-    const solves = async (guessCorrection: 'off' | 'both') => {
-      let proposals = 0;
-      const policy = new ScriptedPolicy((r) => {
-        if (r.kind === 'triplet') { proposals++; return `${proposals % 2 === 1 ? zero : plus}<input>${proposals}<eos>`; }
-        return '0<eos>';
-      });
-      const selfPlay = new SelfPlay(policy, executor, config({ abduction: false, induction: false, batchSize: 4, guessCorrection }));
-      return (await selfPlay.runStep()).solves;
-    };
+    // zeroGuesser, four tasks per batch: its right answers (0) also solve the batch's other zero task.
+    const solves = async (guessCorrection: 'off' | 'both') =>
+      (await new SelfPlay(zeroGuesser(), executor, config({ abduction: false, induction: false, batchSize: 4, guessCorrection })).runStep()).solves;
     const plain = await solves('off');
     const discounted = await solves('both');
     expect(plain.map((s) => s.outcome)).toEqual(discounted.map((s) => s.outcome));
