@@ -71,6 +71,11 @@ export function Feed() {
                   <span className="type">{p.type}</span>
                   <span className={`verdict ${p.verdict === 'valid' ? 'ok' : 'bad'}`} title={p.message}>{p.verdict === 'valid' ? '✓ valid' : `✗ ${p.verdict}`}</span>
                   {p.solved !== undefined && <span className="muted">solved {p.solved}/{p.rollouts}</span>}
+                  {p.guessRate !== undefined && p.guessRate > 0 && (
+                    <span className="muted" title="Share of answers written for other tasks of this step that solve this one too">
+                      guessable {Math.round(p.guessRate * 100)}%
+                    </span>
+                  )}
                   <span className="muted">r {signed(p.reward)} · A {signed(p.advantage)}</span>
                   {p.taskId !== undefined && <button className="link" onClick={() => open(p.taskId!)}>#{p.taskId}</button>}
                 </div>
