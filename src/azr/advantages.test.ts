@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { taskRelativeAdvantages, type RewardedTrajectory } from './advantages';
+import { leaveOneOutAdvantages, taskRelativeAdvantages, type RewardedTrajectory } from './advantages';
 
 const t = (group: RewardedTrajectory['group'], reward: number, responseTokens = 1): RewardedTrajectory => ({ group, reward, responseTokens });
 
@@ -43,5 +43,17 @@ describe('taskRelativeAdvantages (TRR++)', () => {
     expect(groups['solve.abduction']?.mean).toBeCloseTo(0.5);
     expect(advantages[0]).toBeCloseTo(0.5 / std, 5);
     expect(advantages[1]).toBeCloseTo(-1.5 / std, 5);
+  });
+});
+
+describe('leaveOneOutAdvantages (RLOO, extension)', () => {
+  it('credits an answer against the other answers to the same task; all alike teaches nothing', () => {
+    const a = leaveOneOutAdvantages([1, -0.5, -0.5, -0.5]);
+    expect(a[0]).toBeCloseTo(1.5);
+    expect(a[1]).toBeCloseTo(-0.5 - (1 - 1) / 3);
+    expect(a.reduce((x, y) => x + y, 0)).toBeCloseTo(0, 12);
+    expect(leaveOneOutAdvantages([1, 1, 1, 1])).toEqual([0, 0, 0, 0]);
+    expect(leaveOneOutAdvantages([-0.5, -0.5])).toEqual([0, 0]);
+    expect(leaveOneOutAdvantages([1])).toEqual([0]);
   });
 });

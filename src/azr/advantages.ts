@@ -68,3 +68,16 @@ export function taskRelativeAdvantages(batch: readonly RewardedTrajectory[], opt
   }
   return { advantages, groups };
 }
+
+/**
+ * Leave-one-out advantages of n answers to one task (RLOO; ours, not AZR's): each answer's reward minus
+ * the mean reward of the task's other answers. The task's difficulty cancels out — an answer is credited
+ * only for doing better than the other answers to the *same* prompt — so a task every answer passes (or
+ * fails) teaches nothing. Fewer than two answers: all zero.
+ */
+export function leaveOneOutAdvantages(rewards: readonly number[]): number[] {
+  const n = rewards.length;
+  if (n < 2) return rewards.map(() => 0);
+  const sum = rewards.reduce((a, b) => a + b, 0);
+  return rewards.map((r) => r - (sum - r) / (n - 1));
+}

@@ -40,6 +40,7 @@ export interface AzrConfig {
   extremeSolveRate: 'paper' | 'reference';
   noveltyBonus: number;
   guessCorrection: 'off' | 'proposer' | 'both';
+  trainRollouts: boolean;
   normalisation: 'per-sample' | 'per-token';
   dropDuplicates: boolean;
   constrained: boolean;
@@ -94,6 +95,8 @@ export const CONFIG_SPECS: { [K in ConfigKey]: SpecFor<K> } = {
     help: 'A valid proposal also earns λ × how rare its operations (methods, loops, operators) are among earlier tasks of its type: counters proposers retreating to one safe kind of program. 0 = the paper.' },
   guessCorrection: { key: 'guessCorrection', group: 'rewards', kind: 'enum', default: 'off', options: ['off', 'proposer', 'both'], takesEffect: 'next-step', label: 'Discount guessing (not in the paper)',
     help: 'Guess rate: how often an answer written for one task also solves the others of the step. "proposer": a task\'s learnability counts only its solve rate above that rate ((s − q)/(1 − q)), so tasks the solver passes by a favourite answer (0, [], …) earn nothing. "both": also a right answer earns 1 − the share of the batch\'s other tasks it solves too. Off = the paper.' },
+  trainRollouts: { key: 'trainRollouts', group: 'rewards', kind: 'bool', default: false, takesEffect: 'next-step', label: 'Train on the learnability rollouts (not in the paper)',
+    help: 'The n answers to each new task, sampled to measure its learnability, are trained on too, each with a leave-one-out baseline (its reward minus the mean of the task\'s other answers): n× the solver\'s data at no extra sampling, and a task every answer passes by guessing teaches nothing.' },
   normalisation: { key: 'normalisation', group: 'rewards', kind: 'enum', default: 'per-sample', options: ['per-sample', 'per-token'], takesEffect: 'next-step', label: 'Advantage statistics',
     help: 'Group mean and std over trajectories (paper eq. 8) or over response tokens (reference code; long answers weigh more).' },
   dropDuplicates: { key: 'dropDuplicates', group: 'tasks', kind: 'bool', default: true, takesEffect: 'next-step', label: 'Drop exact duplicates',

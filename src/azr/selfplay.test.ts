@@ -275,4 +275,24 @@ describe('SelfPlay', () => {
     }
     expect(discounted.some((s) => s.outcome === 'correct')).toBe(true);
   });
+
+  it('trainRollouts: each task\'s rollouts are trained on too, credited against the task\'s other answers', async () => {
+    // Every proposal returns 7; the solver alternates 7 and 8, so each task's two rollouts are one right
+    // (+1 − (−0.5) = 1.5) and one wrong (−1.5).
+    const run = async (trainRollouts: boolean) => {
+      let value = 0;
+      const policy = new ScriptedPolicy((r) => {
+        if (r.kind === 'triplet') return `function f(a) {\n  return 7;\n}<input>1<eos>`;
+        return (value++ % 2 === 0 ? '7' : '8') + '<eos>';
+      });
+      const record = await new SelfPlay(policy, executor, config({ abduction: false, induction: false, dropDuplicates: false, trainRollouts })).runStep();
+      return { record, update: policy.updates[0] };
+    };
+    const plain = await run(false);
+    const trained = await run(true);
+    const rollouts = 2 * 2; // two valid proposals × two rollouts
+    expect(trained.update).toHaveLength(plain.update.length + rollouts);
+    expect(trained.record.metrics.trainedTrajectories).toBe(plain.record.metrics.trainedTrajectories + rollouts);
+    expect(trained.update.slice(-rollouts).map((t) => t.advantage).sort()).toEqual([-1.5, -1.5, 1.5, 1.5]);
+  });
 });

@@ -5,7 +5,7 @@
 
 import type { Executor, VerdictReason } from '../sandbox/types';
 import { checkAnswers, validateProposals, type CheckRequest, type CheckResult } from '../sandbox/check';
-import { taskRelativeAdvantages, type RewardedTrajectory } from './advantages';
+import { leaveOneOutAdvantages, taskRelativeAdvantages, type RewardedTrajectory } from './advantages';
 import {
   bufferSizes, createBuffers, IDENTITY_SEED, splitInductionPairs, type BufferedTask, type Buffers,
   type InductionTask, type TaskBuffer, type Triplet,
@@ -427,6 +427,8 @@ export class SelfPlay {
     const solveResults = checked.slice(rolloutItems.length);
     await this.guessRates(rolloutItems, rolloutGens);
     const answerGuess = await this.answerGuessRates(solverBatch, solverGens);
+    // The rollouts' own guess rates matter only when they are trained on with guessing discounted.
+    const rolloutGuess = c.trainRollouts && c.guessCorrection === 'both' ? await this.answerGuessRates(rolloutItems, rolloutGens) : rolloutItems.map(() => 0);
     lap('check');
 
     // 5. Rewards: learnability for proposals (composite: −1 if malformed or invalid), correctness for answers.
@@ -462,9 +464,20 @@ export class SelfPlay {
     const { advantages, groups: baselines } = taskRelativeAdvantages(rewarded, { baseline: c.baseline, normalisation: c.normalisation });
     trajectories.forEach((t, i) => { t.holder.advantage = advantages[i]; });
 
+    //    With trainRollouts (ours), the learnability rollouts are solver trajectories too, each task's n
+    //    answers credited against one another (leave-one-out), outside the six TRR++ groups.
+    const rolloutTrajectories: { generation: Generation; advantage: number }[] = [];
+    if (c.trainRollouts) {
+      for (const p of valid) {
+        const mine = rolloutItems.map((it, i) => ({ it, i })).filter(({ it }) => it.owner === p);
+        const rewards = mine.map(({ i }) => (c.guessCorrection === 'both' ? solverRewardAboveGuessing(rolloutResults[i].outcome, rolloutGuess[i]) : solverReward(rolloutResults[i].outcome)));
+        leaveOneOutAdvantages(rewards).forEach((advantage, k) => rolloutTrajectories.push({ generation: rolloutGens[mine[k].i], advantage }));
+      }
+    }
+
     // 7. One policy-gradient step over all groups' trajectories (the proposer's left out when frozen).
     const trained = trajectories.filter((t) => !(c.solverOnly && t.group.startsWith('propose.')));
-    const update = await this.policy.update(trained.map((t) => ({ generation: t.holder.generation, advantage: t.holder.advantage })), {
+    const update = await this.policy.update([...trained.map((t) => ({ generation: t.holder.generation, advantage: t.holder.advantage })), ...rolloutTrajectories], {
       learningRate: c.learningRate, temperature: c.temperature, clipEpsilon: c.clipEpsilon, entropyCoef: c.entropyCoef, weightDecay: c.weightDecay, gradClip: c.gradClip,
       klCoef: c.klCoef,
     });
@@ -531,7 +544,7 @@ export class SelfPlay {
       klToReference: update.klToReference,
       gradNorm: update.gradNorm,
       clipFraction: update.clipFraction,
-      trainedTrajectories: trained.length,
+      trainedTrajectories: trained.length + rolloutTrajectories.length,
       tokensGenerated,
       tokensPerSecond: (tokensGenerated + update.tokens) / (stepMs / 1000),
       stepMs,

@@ -49,6 +49,11 @@ export const PROOF_VARIANTS: readonly ProofVariant[] = [
   // Ours: the same on the solver's side too — a right answer that also solves the batch's other tasks
   // (a favourite constant) earns less.
   { name: 'full-guess-both', label: 'full AZR, guessing discounted for both roles (ours)', overrides: ['guessCorrection=both'] },
+  // Ours: full AZR that also trains the solver on the n learnability rollouts of every new task, each
+  // credited against the task's other answers (leave-one-out): 4× the solver's data, and a task every
+  // answer passes teaches nothing; then the same with guessing discounted for both roles.
+  { name: 'full-rollouts', label: 'full AZR, trained on the rollouts too (ours)', overrides: ['trainRollouts=true'] },
+  { name: 'full-rollouts-guess', label: 'full AZR, rollouts trained and guessing discounted (ours)', overrides: ['trainRollouts=true', 'guessCorrection=both'] },
   { name: 'full-generator-refs', label: 'full AZR, references from the generator (ours)', overrides: [], flags: ['--references-from', 'generator'] },
 ];
 
