@@ -54,6 +54,9 @@ export const PROOF_VARIANTS: readonly ProofVariant[] = [
   // answer passes teaches nothing; then the same with guessing discounted for both roles.
   { name: 'full-rollouts', label: 'full AZR, trained on the rollouts too (ours)', overrides: ['trainRollouts=true'] },
   { name: 'full-rollouts-guess', label: 'full AZR, rollouts trained and guessing discounted (ours)', overrides: ['trainRollouts=true', 'guessCorrection=both'] },
+  // Ours: the two that held the policy nearest the base together — the KL penalty to the base (β = 0.2)
+  // and guessing discounted for both roles.
+  { name: 'full-kl-guess', label: 'full AZR, KL β = 0.2 and guessing discounted (ours)', overrides: ['klCoef=0.2', 'guessCorrection=both'] },
   { name: 'full-generator-refs', label: 'full AZR, references from the generator (ours)', overrides: [], flags: ['--references-from', 'generator'] },
 ];
 
