@@ -258,40 +258,44 @@ export class SelfPlay {
       list.push(parsed.ok ? parsed.value : undefined);
       answers.set(it.owner, list);
     });
-    const requests: CheckRequest[] = [];
-    const plans: { p: ProposedTask; first: number; count: number; total: number }[] = [];
-    for (const p of answers.keys()) {
-      const others = [...answers.keys()].filter((o) => o !== p && o.type === p.type).map((o) => answers.get(o)!);
+    const owners = [...answers.keys()];
+    const probes = owners.map((p) => {
+      const others = owners.filter((o) => o !== p && o.type === p.type).map((o) => answers.get(o)!);
       const picked: (string | undefined)[] = [];
       for (let round = 0; picked.length < GUESS_ANSWERS && others.some((o) => o.length > round); round++) {
         for (const o of others) if (round < o.length && picked.length < GUESS_ANSWERS) picked.push(o[round]);
       }
-      const parseable = picked.filter((a): a is string => a !== undefined);
-      plans.push({ p, first: requests.length, count: parseable.length, total: picked.length });
-      for (const a of parseable) requests.push(this.checkRequest(p.type, p.task!, a));
-    }
-    const results = requests.length > 0 ? await checkAnswers(this.executor, requests) : [];
-    for (const { p, first, count, total } of plans) {
-      p.guessRate = total === 0 ? 0 : results.slice(first, first + count).filter((r) => r.correct).length / total;
-    }
+      const requests = picked.filter((a): a is string => a !== undefined).map((a) => this.checkRequest(p.type, p.task!, a));
+      return { requests, of: picked.length };
+    });
+    const shares = await this.solvedShares(probes);
+    owners.forEach((p, i) => { p.guessRate = shares[i]; });
+  }
+
+  /** Runs every probe's checks in one batch; per probe, its right answers over `of` (0 when `of` is 0). */
+  private async solvedShares(probes: readonly { requests: CheckRequest[]; of: number }[]): Promise<number[]> {
+    const all = probes.flatMap((p) => p.requests);
+    const results = all.length > 0 ? await checkAnswers(this.executor, all) : [];
+    let first = 0;
+    return probes.map(({ requests, of }) => {
+      const right = results.slice(first, first + requests.length).filter((r) => r.correct).length;
+      first += requests.length;
+      return of === 0 ? 0 : right / of;
+    });
   }
 
   /**
    * For each solver answer, the share of the batch's other tasks of its type (up to GUESS_ANSWERS, the
    * ones after it, cyclically) that the same answer also solves; 0 for an answer that does not parse.
    */
-  private async answerGuessRates(items: readonly { type: TaskType; task: Triplet | InductionTask }[], gens: readonly Generation[]): Promise<number[]> {
-    const requests: CheckRequest[] = [];
-    const plans: { first: number; count: number }[] = [];
-    items.forEach((it, i) => {
+  private answerGuessRates(items: readonly { type: TaskType; task: Triplet | InductionTask }[], gens: readonly Generation[]): Promise<number[]> {
+    return this.solvedShares(items.map((it, i) => {
       const parsed = parseAnswer(gens[i].text);
+      if (!parsed.ok) return { requests: [], of: 0 };
       const others = items.map((o, j) => ({ o, j })).filter(({ o, j }) => j !== i && o.type === it.type);
       const after = [...others.filter(({ j }) => j > i), ...others.filter(({ j }) => j < i)].slice(0, GUESS_ANSWERS);
-      plans.push({ first: requests.length, count: parsed.ok ? after.length : 0 });
-      if (parsed.ok) for (const { o } of after) requests.push(this.checkRequest(o.type, o.task, parsed.value));
-    });
-    const results = requests.length > 0 ? await checkAnswers(this.executor, requests) : [];
-    return plans.map(({ first, count }) => (count === 0 ? 0 : results.slice(first, first + count).filter((r) => r.correct).length / count));
+      return { requests: after.map(({ o }) => this.checkRequest(o.type, o.task, parsed.value)), of: after.length };
+    }));
   }
 
   /**
@@ -446,11 +450,11 @@ export class SelfPlay {
         this.buffer(p.type).recordSolves(p.entry.id, step, c.rollouts, p.solved);
       }
     }
+    const answerReward = (outcome: SolveOutcome, guessRate: number) =>
+      (c.guessCorrection === 'both' ? solverRewardAboveGuessing(outcome, guessRate) : solverReward(outcome));
     const solves: SolveAttempt[] = solverBatch.map((it, i) => ({
       type: it.type, entry: it.entry, generation: solverGens[i], outcome: solveResults[i].outcome, reason: solveResults[i].reason,
-      guessRate: answerGuess[i],
-      reward: c.guessCorrection === 'both' ? solverRewardAboveGuessing(solveResults[i].outcome, answerGuess[i]) : solverReward(solveResults[i].outcome),
-      advantage: 0,
+      guessRate: answerGuess[i], reward: answerReward(solveResults[i].outcome, answerGuess[i]), advantage: 0,
     }));
     for (const s of solves) this.buffer(s.type).recordSolves(s.entry.id, step, 1, s.outcome === 'correct' ? 1 : 0);
     lap('reward');
@@ -468,10 +472,11 @@ export class SelfPlay {
     //    answers credited against one another (leave-one-out), outside the six TRR++ groups.
     const rolloutTrajectories: { generation: Generation; advantage: number }[] = [];
     if (c.trainRollouts) {
-      for (const p of valid) {
-        const mine = rolloutItems.map((it, i) => ({ it, i })).filter(({ it }) => it.owner === p);
-        const rewards = mine.map(({ i }) => (c.guessCorrection === 'both' ? solverRewardAboveGuessing(rolloutResults[i].outcome, rolloutGuess[i]) : solverReward(rolloutResults[i].outcome)));
-        leaveOneOutAdvantages(rewards).forEach((advantage, k) => rolloutTrajectories.push({ generation: rolloutGens[mine[k].i], advantage }));
+      // rolloutItems holds each valid proposal's n rollouts side by side.
+      for (let first = 0; first < rolloutItems.length; first += c.rollouts) {
+        const mine = Array.from({ length: c.rollouts }, (_, k) => first + k);
+        const rewards = mine.map((i) => answerReward(rolloutResults[i].outcome, rolloutGuess[i]));
+        leaveOneOutAdvantages(rewards).forEach((advantage, k) => rolloutTrajectories.push({ generation: rolloutGens[mine[k]], advantage }));
       }
     }
 

@@ -47,10 +47,15 @@ export function familyOfTask(id: string): string {
 /** Outputs a constant guess would often hit; deduction and abduction tasks avoid them when they can. */
 const EMPTYISH: ReadonlySet<string> = new Set(['0', '-1', '[]', '""']);
 
+/** One of a program's pairs for a deduction or abduction task: one whose output is not empty-ish if it has one. */
+export function tellingPair(rng: Rng, pairs: readonly IoPair[]): IoPair {
+  const telling = pairs.filter((q) => !EMPTYISH.has(q.output));
+  return pick(rng, telling.length > 0 ? telling : pairs);
+}
+
 function taskFrom(rng: Rng, type: TaskType, p: LabelledProgram, id: string, inductionPairs: number): EvalTask {
   if (type === 'induction') return { id, type, pairs: p.pairs.slice(0, inductionPairs), message: p.message };
-  const telling = p.pairs.filter((q) => !EMPTYISH.has(q.output));
-  const pair = pick(rng, telling.length > 0 ? telling : p.pairs);
+  const pair = tellingPair(rng, p.pairs);
   return type === 'deduction' ? { id, type, program: p.program, input: pair.input } : { id, type, program: p.program, output: pair.output };
 }
 

@@ -7,13 +7,11 @@ import type { TaskType } from '../azr/config';
 import { functionArity } from '../azr/program';
 import { solvePrompt } from '../azr/prompts';
 import type { Rng } from '../azr/rng';
+import type { TaskWriter } from '../azr/selfplay';
 import { acceptedBy } from './constraints';
+import { tellingPair } from './eval-suite';
 import type { Split } from './families';
 import { generatePrograms, type Encode, type Labeller, type LabelledProgram } from './generate';
-import { pick } from './rand';
-
-/** Writes `count` executor-labelled tasks of one type. */
-export type GeneratedTasks = (type: TaskType, count: number) => Promise<(Triplet | InductionTask)[]>;
 
 export interface GeneratorTaskOptions {
   label: Labeller;
@@ -27,9 +25,6 @@ export interface GeneratorTaskOptions {
   maxAnswerTokens: number;
 }
 
-/** Outputs a constant guess would often hit; triplets avoid them when the program has another. */
-const EMPTYISH: ReadonlySet<string> = new Set(['0', '-1', '[]', '""']);
-
 /** One task from a labelled program, or undefined when its prompt or answer would not fit. */
 export function taskFromProgram(rng: Rng, type: TaskType, p: LabelledProgram, o: GeneratorTaskOptions): Triplet | InductionTask | undefined {
   if (functionArity(p.program) === undefined) return undefined;
@@ -41,14 +36,13 @@ export function taskFromProgram(rng: Rng, type: TaskType, p: LabelledProgram, o:
     if (!fitsWith(solvePrompt('induction', task), o.maxProgramTokens)) return undefined;
     return acceptedBy('program', `${p.program}<eos>`, o.maxProgramTokens).ok ? task : undefined;
   }
-  const telling = p.pairs.filter((q) => !EMPTYISH.has(q.output));
-  const pair = pick(rng, telling.length > 0 ? telling : p.pairs);
+  const pair = tellingPair(rng, p.pairs);
   const task: Triplet = { program: p.program, input: pair.input, output: pair.output };
   return fitsWith(solvePrompt(type, task), o.maxAnswerTokens) ? task : undefined;
 }
 
 /** A task writer over the generator's families; deterministic for an rng and executor. */
-export function generatorTasks(rng: Rng, options: GeneratorTaskOptions): GeneratedTasks {
+export function generatorTasks(rng: Rng, options: GeneratorTaskOptions): TaskWriter {
   const seen = new Set<string>();
   return async (type, count) => {
     const tasks: (Triplet | InductionTask)[] = [];
