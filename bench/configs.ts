@@ -2,10 +2,10 @@
 import { makeConfig, type GPTConfig } from '../src/model/gpt';
 import { vocabSize } from '../src/model/tokenizer';
 
-export type BenchConfigName = 'tiny' | 'default' | 'ref04m';
+export type BenchConfigName = 'tiny' | 'default' | 'small' | 'medium' | 'ref04m';
 
 /**
- * `tiny` and `default` are src/model/gpt.ts's presets with the tokenizer's vocabulary; `ref04m` is the
+ * `tiny`, `default`, `small` and `medium` are src/model/gpt.ts's presets (the last two are for a real GPU: bench/gpu.sh) with the tokenizer's vocabulary; `ref04m` is the
  * 0.4 M-parameter step that ../shared/BROWSER.md measured (2 layers, d = 128, 4 heads, vocabulary 96),
  * kept so its numbers can be compared with that table.
  */

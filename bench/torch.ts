@@ -2,7 +2,8 @@
 // far from uniform), computes on each CPU backend the logits, the loss, the gradient norm and the loss
 // after one AdamW step of a fixed batch, then runs bench/torch_gpt.py (Debian's /usr/bin/python3) on the
 // same checkpoint to compare them and to time PyTorch's training step on CPU.
-// `--opt configs=tiny,default` picks the configurations; `--opt backends=wasm,cpu` the backends checked.
+// `--opt configs=tiny,default` picks the configurations; `--opt backends=wasm,cpu` the backends checked;
+// `--opt cuda=1` also times PyTorch's step on the GPU (bench/gpu.sh), as `<config>.cuda`.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ import { benchConfig, LEARNING_RATE, TRAIN_B, TRAIN_T, WEIGHT_DECAY, type BenchC
 import { log, round, runSection } from './harness';
 import { trainStepFlops } from './lib';
 
-const PYTHON = '/usr/bin/python3';
+/** Debian's python3 with python3-torch; `AZR_PYTHON` names another (bench/gpu.sh: the GPU machine's). */
+const PYTHON = process.env.AZR_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'torch_gpt.py');
 interface Bench {
   msPerStep: number;
@@ -145,6 +147,14 @@ await runSection(async ({ quick, opts }) => {
         torchVersion: fastest.torch,
         blas: fastest.blas,
       };
+      if (opts.cuda === '1') {
+        log(`torch bench ${name}: ${steps} PyTorch training steps on the GPU`);
+        const gpu = python(['--ckpt', ckpt, '--bench-steps', String(steps), '--batch', String(TRAIN_B), '--seq', String(TRAIN_T), '--device', 'cuda']).bench as Bench & { device: string };
+        (out[name] as Record<string, unknown>).cuda = {
+          device: gpu.device, trainTokensPerSec: Math.round(gpu.tokensPerSec), msPerTrainStep: round(gpu.msPerStep),
+          trainGflops: round(flops / (gpu.msPerStep / 1000) / 1e9, 3),
+        };
+      }
     }
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -6,11 +6,12 @@ embedding, LayerNorm eps 1e-5), weights read from our checkpoint format (manifes
 little-endian float32 in the manifest's order, matrices stored [in, out]), the same AdamW (decay on
 matrices only) and the same global gradient-norm clip.
 
-    /usr/bin/python3 bench/torch_gpt.py --ckpt DIR [--check DIR] [--bench-steps N] [--batch 16] [--seq 64]
+    /usr/bin/python3 bench/torch_gpt.py --ckpt DIR [--check DIR] [--bench-steps N] [--batch 16] [--seq 64] [--device cpu|cuda]
 
 --check DIR reads ids.json (B sequences of T+1 tokens), logits.bin (our logits of the first T tokens,
 float32 [B*T, V]) and ours.json (our loss, gradient norm and loss after one AdamW step) and compares.
---bench-steps N times N training steps on random tokens. Prints one JSON object.
+--bench-steps N times N training steps on random tokens (on --device: cuda is the GPU reference of
+bench/gpu.sh; loss.item() in each step waits for the GPU, so the wall time is the step's). Prints one JSON object.
 
 Needs Debian's python3-torch WITH libopenblas0-pthread (without OpenBLAS its matmuls run on the
 reference BLAS, about 20x slower): apt-get install -y python3-torch libopenblas0-pthread
@@ -46,7 +47,7 @@ class GPT(torch.nn.Module):
         d, H = c['dModel'], c['nHead']
         hd = d // H
         x = self.w('wte')[ids] + self.w('wpe')[:T]
-        bias = torch.full((T, T), MASKED).triu(1)
+        bias = torch.full((T, T), MASKED, device=ids.device).triu(1)
         for i in range(c['nLayer']):
             h = F.layer_norm(x, (d,), self.w(f'h.{i}.ln1.g'), self.w(f'h.{i}.ln1.b'), LN_EPS)
             q, k, v = (h @ self.w(f'h.{i}.attn.wqkv')).view(B, T, 3, H, hd).permute(2, 0, 3, 1, 4)
@@ -110,6 +111,7 @@ def main():
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--weight-decay', type=float, default=0.01)
     ap.add_argument('--threads', type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument('--device', default='cpu')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     config, weights = load_checkpoint(args.ckpt)
@@ -140,10 +142,11 @@ def main():
         }
 
     if args.bench_steps > 0:
-        model = GPT(config, {k: v.clone() for k, v in weights.items()})
+        device = torch.device(args.device)
+        model = GPT(config, {k: v.clone() for k, v in weights.items()}).to(device)
         opt = optimizer_for(model, args.lr, args.weight_decay)
         g = torch.Generator().manual_seed(2)
-        ids = torch.randint(0, config['vocabSize'], (args.batch, args.seq + 1), generator=g)
+        ids = torch.randint(0, config['vocabSize'], (args.batch, args.seq + 1), generator=g).to(device)
         for _ in range(2):
             train_step(model, opt, ids)
         times = []
@@ -154,6 +157,7 @@ def main():
             times.append((time.perf_counter() - t0) * 1000)
         ms = statistics.median(times)
         out['bench'] = {
+            'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
             'batch': args.batch, 'seq': args.seq, 'steps': args.bench_steps, 'msPerStep': ms,
             'cpuMsPerStep': (time.process_time() - cpu0) * 1000 / args.bench_steps,
             'tokensPerSec': args.batch * args.seq / (ms / 1000),
