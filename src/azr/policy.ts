@@ -13,6 +13,8 @@ export interface GenerationRequest {
   inductionInputs?: number;
   /** For argument lists (abduction answers, induction inputs): how many arguments `f` takes. */
   arity?: number;
+  /** Sampling temperature of this response, in place of `GenerationOptions.temperature`. */
+  temperature?: number;
 }
 
 export interface GenerationOptions {

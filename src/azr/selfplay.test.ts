@@ -75,7 +75,9 @@ describe('SelfPlay', () => {
     const policy = new ScriptedPolicy((r, i) => {
       if (r.kind === 'triplet') return `${DOUBLE}<input>${i + 3}<eos>`;
       if (r.kind === 'induction') return '1<sep>2<message>doubles<eos>';
-      if (r.kind === 'value') return i % 3 === 0 ? '"nope"<eos>' : i % 3 === 1 ? '1) || (1<eos>' : 'no end token';
+      // Any two consecutive requests get one wrong and one malformed answer (rollouts and the solver's
+      // batch share one call, so the solver's indices follow the rollouts').
+      if (r.kind === 'value') return i % 2 === 0 ? '"nope"<eos>' : i % 4 === 1 ? '1) || (1<eos>' : 'no end token';
       if (r.kind === 'args') return '5<eos>';
       return `${DOUBLE}<eos>`;
     });

@@ -333,7 +333,7 @@ export class SelfPlay {
     }
     if (c.induction) {
       for (let round = 0; round < maxRounds && induction.size < target; round++) {
-        const proposals = await this.proposeBatch('induction');
+        const proposals = await this.proposeBatches(['induction']);
         await this.validate(proposals);
         for (const p of proposals) {
           progress.attempts++;
@@ -355,19 +355,21 @@ export class SelfPlay {
     return { type, generation, verdict: 'malformed', solved: 0, reward: 0, advantage: 0 };
   }
 
-  private async proposeBatch(type: TaskType): Promise<ProposedTask[]> {
-    const requests = await this.proposeRequests(type, this.config.batchSize);
-    const gens = await this.policy.generate(requests, this.generationOptions());
-    return gens.map((g, i) => {
-      const p = this.blankProposal(type, g);
+  /** B proposals of each type, decoded as one batch (one sampler call for the whole phase). */
+  private async proposeBatches(types: readonly TaskType[]): Promise<ProposedTask[]> {
+    const perType: { type: TaskType; requests: GenerationRequest[] }[] = [];
+    for (const type of types) perType.push({ type, requests: await this.proposeRequests(type, this.config.batchSize) });
+    const gens = await this.policy.generate(perType.flatMap((t) => t.requests), this.generationOptions());
+    let next = 0;
+    return perType.flatMap(({ type, requests }) => requests.map((request) => {
+      const p = this.blankProposal(type, gens[next++]);
       if (type === 'induction') {
         // The program the inputs are for is in the prompt; keep it beside the proposal.
-        const prompt = requests[i].prompt;
-        const program = prompt.slice(prompt.indexOf('<program>') + 9, prompt.lastIndexOf('<input>'));
-        p.program = program;
+        const prompt = request.prompt;
+        p.program = prompt.slice(prompt.indexOf('<program>') + 9, prompt.lastIndexOf('<input>'));
       }
       return p;
-    });
+    }));
   }
 
   async runStep(): Promise<StepRecord> {
@@ -386,7 +388,7 @@ export class SelfPlay {
     // 1. Propose: B proposals per task type, conditioned on K references (or one program, for induction).
     const proposals: ProposedTask[] = [];
     const writer = this.options.tasksFrom;
-    if (!writer) for (const type of types) proposals.push(...await this.proposeBatch(type));
+    if (!writer) proposals.push(...await this.proposeBatches(types));
     count(proposals.map((p) => p.generation));
     lap('propose');
 
@@ -416,10 +418,13 @@ export class SelfPlay {
     const rolloutItems = valid.flatMap((p) => Array.from({ length: c.rollouts }, () => ({ type: p.type, task: p.task!, owner: p })));
     const solverBatch = types.flatMap((type) => this.buffer(type).solverBatch(c.batchSize, fresh[type], this.rng)
       .map((entry) => ({ type, entry, task: entry.task as Triplet | InductionTask })));
-    const rolloutGens = count(await this.policy.generate(
-      rolloutItems.map((it) => this.requestFor(it.type, 'solve', solvePrompt(it.type, it.task), it.task.program)), this.generationOptions(LEARNABILITY_TEMPERATURE)));
-    const solverGens = count(await this.policy.generate(
-      solverBatch.map((it) => this.requestFor(it.type, 'solve', solvePrompt(it.type, it.task), it.task.program)), this.generationOptions()));
+    //    Both are decoded as one batch, each response at its own temperature.
+    const solveGens = count(await this.policy.generate([
+      ...rolloutItems.map((it) => ({ ...this.requestFor(it.type, 'solve', solvePrompt(it.type, it.task), it.task.program), temperature: LEARNABILITY_TEMPERATURE })),
+      ...solverBatch.map((it) => this.requestFor(it.type, 'solve', solvePrompt(it.type, it.task), it.task.program)),
+    ], this.generationOptions()));
+    const rolloutGens = solveGens.slice(0, rolloutItems.length);
+    const solverGens = solveGens.slice(rolloutItems.length);
     lap('solve');
 
     // 4. Check every answer with the executor, as data.

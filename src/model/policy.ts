@@ -36,33 +36,34 @@ export class ModelPolicy implements Policy {
 
   async generate(requests: readonly GenerationRequest[], options: GenerationOptions): Promise<Generation[]> {
     const out: Generation[] = new Array(requests.length);
-    // One sampler call per length cap: the cap is per call, and requests of one phase share a few caps.
-    const byCap = new Map<number, number[]>();
+    // One sampler call for every request, whatever its length cap and temperature: the batch decodes
+    // together, so its sequential decode steps are the longest cap's rather than the sum over caps.
     const prompts = requests.map((r) => this.encode(r.prompt));
+    const members: number[] = [];
     requests.forEach((r, i) => {
       const cap = Math.max(0, Math.min(r.maxTokens, this.contextLength - prompts[i].length));
-      if (cap === 0) {
-        // The prompt fills the context: nothing can be written, which the loop reads as malformed.
-        out[i] = { text: '', promptIds: prompts[i], responseIds: [], logProbs: [] };
-        return;
-      }
-      byCap.set(cap, [...(byCap.get(cap) ?? []), i]);
+      // The prompt fills the context: nothing can be written, which the loop reads as malformed.
+      if (cap === 0) out[i] = { text: '', promptIds: prompts[i], responseIds: [], logProbs: [] };
+      else members.push(i);
     });
-    let call = 0;
-    for (const [cap, members] of byCap) {
-      const sampleRequests: SampleRequest[] = members.map((i) => ({
+    if (members.length === 0) return out;
+    const sampleRequests: SampleRequest[] = members.map((i) => {
+      const cap = Math.min(requests[i].maxTokens, this.contextLength - prompts[i].length);
+      return {
         prompt: prompts[i],
+        maxNewTokens: cap,
+        temperature: requests[i].temperature,
         constraint: options.constrained ? this.constraintFor(requests[i], cap) : undefined,
-      }));
-      const results = await sample(this.model, sampleRequests, {
-        maxNewTokens: cap, endToken: SPECIAL.eos, temperature: options.temperature, topK: options.topK,
-        greedy: options.greedy, seed: (options.seed + 7919 * call++) >>> 0,
-      });
-      results.forEach((r, j) => {
-        const i = members[j];
-        out[i] = { text: decode(r.tokens), promptIds: prompts[i], responseIds: r.tokens, logProbs: r.logProbs, masks: r.masks };
-      });
-    }
+      };
+    });
+    const results = await sample(this.model, sampleRequests, {
+      maxNewTokens: Math.max(...sampleRequests.map((r) => r.maxNewTokens!)), endToken: SPECIAL.eos,
+      temperature: options.temperature, topK: options.topK, greedy: options.greedy, seed: options.seed >>> 0,
+    });
+    results.forEach((r, j) => {
+      const i = members[j];
+      out[i] = { text: decode(r.tokens), promptIds: prompts[i], responseIds: r.tokens, logProbs: r.logProbs, masks: r.masks };
+    });
     return out;
   }
 

@@ -154,6 +154,29 @@ describe('sampler', () => {
     model.dispose();
   });
 
+  it('honours each request\'s own length cap and temperature in one call (a phase decodes as one batch)', async () => {
+    await initNodeBackend('wasm');
+    const model = new GPT(config, 15);
+    const requests = [
+      { prompt: [2, 3, 4], maxNewTokens: 3, temperature: 0.5 },
+      { prompt: [5, 6], maxNewTokens: 9, temperature: 2 },
+      { prompt: [7, 8, 9, 10] }, // the call's defaults: 6 tokens at temperature 1.3
+    ];
+    const results = await sample(model, requests, { maxNewTokens: 6, endToken: -1, temperature: 1.3, seed: 8 });
+    expect(results.map((r) => r.tokens.length)).toEqual([3, 9, 6]);
+    expect(results.every((r) => r.stop === 'length')).toBe(true);
+    // Each response's log-probs are those of its own temperature, exactly what the loss recomputes.
+    for (const [i, t] of [[0, 0.5], [1, 2], [2, 1.3]] as const) {
+      const [again] = await responseLogProbs(model, [{ promptIds: requests[i].prompt, responseIds: results[i].tokens }], t);
+      expect(maxDiff(again, results[i].logProbs)).toBeLessThan(1e-4);
+      const [other] = await responseLogProbs(model, [{ promptIds: requests[i].prompt, responseIds: results[i].tokens }], t === 2 ? 0.5 : 2);
+      expect(maxDiff(other, results[i].logProbs)).toBeGreaterThan(1e-2);
+    }
+    await expect(sample(model, [{ prompt: [2], maxNewTokens: 0 }], { maxNewTokens: 4, endToken: END })).rejects.toThrow(RangeError);
+    await expect(sample(model, [{ prompt: [2], temperature: 0 }], { maxNewTokens: 4, endToken: END })).rejects.toThrow(RangeError);
+    model.dispose();
+  });
+
   it('top-k keeps the k most likely tokens and records them as masks', async () => {
     await initNodeBackend('wasm');
     const model = new GPT(config, 15);

@@ -19,14 +19,22 @@ export interface SampleRequest {
   prompt: number[];
   /** Grammar constraint for this response; it is advanced with every sampled token. */
   constraint?: DecodeConstraint;
+  /** This response's length cap, in place of `SampleOptions.maxNewTokens`. */
+  maxNewTokens?: number;
+  /** This response's temperature, in place of `SampleOptions.temperature`. */
+  temperature?: number;
 }
 
 export interface SampleOptions {
-  /** Length cap on each response (further capped by the model's context length). */
+  /**
+   * Length cap on each response (further capped by the model's context length), unless its request has
+   * its own. Requests of different caps and temperatures share one call, so a phase of self-play decodes
+   * as one batch: its sequential decode steps are the longest cap's, not the sum over caps.
+   */
   maxNewTokens: number;
   /** A response ends after this token (which is included in it). */
   endToken: number;
-  /** Logits are divided by it before sampling; default 1. */
+  /** Logits are divided by it before sampling, unless its request has its own; default 1. */
   temperature?: number;
   /** Keep only the k most likely allowed tokens; 0 (default) keeps all. */
   topK?: number;
@@ -61,6 +69,7 @@ interface Row {
   request: number;
   pad: number;
   cap: number;
+  temperature: number;
   done: boolean;
   result: SampleResult;
   mask: Uint8Array | null;
@@ -71,9 +80,11 @@ export async function sample(model: GPT, requests: SampleRequest[], options: Sam
   const temperature = options.temperature ?? 1;
   const topK = options.topK ?? 0;
   const useCache = options.kvCache ?? true;
-  if (!(temperature > 0)) throw new RangeError(`temperature must be > 0, got ${temperature}`);
+  const checkTemperature = (t: number) => { if (!(t > 0)) throw new RangeError(`temperature must be > 0, got ${t}`); };
+  const checkCap = (n: number) => { if (!Number.isInteger(n) || n < 1) throw new RangeError(`maxNewTokens must be a positive integer, got ${n}`); };
+  checkTemperature(temperature);
   if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`topK must be a non-negative integer, got ${topK}`);
-  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) throw new RangeError(`maxNewTokens must be a positive integer, got ${options.maxNewTokens}`);
+  checkCap(options.maxNewTokens);
   if (requests.length === 0) return [];
   const rng = new Rng(options.seed ?? 0);
   const recordMasks = topK > 0 && topK < V;
@@ -83,10 +94,13 @@ export async function sample(model: GPT, requests: SampleRequest[], options: Sam
     if (r.prompt.length === 0) throw new RangeError(`request ${i}: the prompt is empty`);
     if (r.prompt.length >= contextLength) throw new RangeError(`request ${i}: prompt of ${r.prompt.length} tokens leaves no room in contextLength ${contextLength}`);
     for (const id of r.prompt) if (!Number.isInteger(id) || id < 0 || id >= V) throw new RangeError(`request ${i}: token id ${id} is outside the vocabulary (size ${V})`);
+    if (r.maxNewTokens !== undefined) checkCap(r.maxNewTokens);
+    if (r.temperature !== undefined) checkTemperature(r.temperature);
     return {
       request: i,
       pad: promptLength - r.prompt.length,
-      cap: Math.min(options.maxNewTokens, contextLength - r.prompt.length),
+      cap: Math.min(r.maxNewTokens ?? options.maxNewTokens, contextLength - r.prompt.length),
+      temperature: r.temperature ?? temperature,
       done: false,
       result: { tokens: [], logProbs: [], masks: r.constraint || recordMasks ? [] : undefined, stop: 'length' },
       mask: r.constraint ? new Uint8Array(V) : null,
@@ -96,7 +110,7 @@ export async function sample(model: GPT, requests: SampleRequest[], options: Sam
   // Left-padded token ids of the live rows so far; the no-cache path re-reads all of them every step.
   let live = rows;
   let ids = live.map((row) => [...new Array<number>(row.pad).fill(0), ...requests[row.request].prompt]);
-  const picker = new Picker(V, temperature, topK, options.greedy ?? false, rng);
+  const picker = new Picker(V, topK, options.greedy ?? false, rng);
   let cache: KVCache | undefined;
   const prefillTokens = options.maxPrefillTokens ?? 8192;
   let logits = prefill(model, live, ids, useCache, prefillTokens);
@@ -113,7 +127,7 @@ export async function sample(model: GPT, requests: SampleRequest[], options: Sam
           row.mask.fill(0);
           constraint.allowed(row.mask);
         }
-        const { token, logProb, allowed } = picker.pick(values, r * V, row.mask, row.request);
+        const { token, logProb, allowed } = picker.pick(values, r * V, row.temperature, row.mask, row.request);
         row.result.tokens.push(token);
         row.result.logProbs.push(logProb);
         row.result.masks?.push(allowed);
@@ -242,7 +256,6 @@ class Picker {
 
   constructor(
     private readonly V: number,
-    private readonly temperature: number,
     private readonly topK: number,
     private readonly greedy: boolean,
     private readonly rng: Rng,
@@ -251,12 +264,12 @@ class Picker {
     this.sorted = new Float64Array(V);
   }
 
-  pick(logits: Float32Array, offset: number, mask: Uint8Array | null, request: number): { token: number; logProb: number; allowed: Uint8Array } {
+  pick(logits: Float32Array, offset: number, temperature: number, mask: Uint8Array | null, request: number): { token: number; logProb: number; allowed: Uint8Array } {
     const { V, z } = this;
     const allowed = new Uint8Array(V);
     let count = 0;
     for (let i = 0; i < V; i++) {
-      z[i] = logits[offset + i] / this.temperature;
+      z[i] = logits[offset + i] / temperature;
       if (!mask || mask[i]) {
         allowed[i] = 1;
         this.sorted[count++] = z[i];
