@@ -4,7 +4,7 @@
 # pruned node_modules, xz-compressed, made as bench/RESULTS.md "Real GPU" says) and a
 # Vulkan driver. Each section is one bench script in its own process with its own time limit, most
 # important first, so a slow one cannot take the others' results with it; each writes OUTDIR/<name>.json
-# and everything is logged to OUTDIR/log.txt. Nothing here is timed by a test: the numbers go, by hand
+# and everything is logged to OUTDIR/log.txt (GPU_SECTIONS="name …" runs only the sections named). Nothing here is timed by a test: the numbers go, by hand
 # and with the device named, into bench/RESULTS.md.
 set -u
 OUT_DIR=${1:?usage: bash bench/gpu.sh OUTDIR}
@@ -39,22 +39,26 @@ export AZR_PYTHON=${AZR_PYTHON:-$(command -v python3)}
 
 section() { # name seconds script opts...
   local name=$1 secs=$2 script=$3; shift 3
+  # GPU_SECTIONS="a b" runs only those (a second call that measures one thing again).
+  if [ -n "${GPU_SECTIONS:-}" ] && [[ " $GPU_SECTIONS " != *" $name "* ]]; then return; fi
   local opts=(); for o in "$@"; do opts+=(--opt "$o"); done
   echo "== $name ($script ${*:-}), at most ${secs} s"
   local t0=$SECONDS
-  timeout -k 5 "$secs" node --expose-gc --import tsx "bench/$script" --out "$OUT_DIR/$name.json" "${opts[@]}"
+  timeout -k 5 "$secs" env ${SECTION_ENV:-} node --expose-gc --import tsx "bench/$script" --out "$OUT_DIR/$name.json" "${opts[@]}"
   echo "== $name: exit $? after $((SECONDS - t0)) s"
   [ -f "$OUT_DIR/$name.json" ] && head -c 4000 "$OUT_DIR/$name.json" && echo
 }
 
 section probe 45 probe-webgpu.ts
-# Training and sampling tokens/s (and the KV cache's speed-up) on WebGPU, the bench's two configurations.
+# Training and sampling tokens/s (and the KV cache's speed-up) on WebGPU, the bench's two configurations,
+# with our fused kernels (src/model/webgpu-kernels.ts) and, for the ratio, with tfjs's ops alone.
 section model-webgpu 90 model.ts backend=webgpu configs=tiny,default nocache=1 trainRuns=3
+SECTION_ENV=AZR_WEBGPU_FUSED=0 section model-webgpu-ops 90 model.ts backend=webgpu configs=tiny,default nocache=1 trainRuns=3
+# One full self-play step of the default preset, by phase.
+section step-webgpu 120 step.ts backend=webgpu preset=default steps=3
 # Our WebGPU logits, loss and one AdamW step against PyTorch on the same weights; PyTorch's training
 # step timed on this machine's CPU cores and on the GPU, the same batch.
 section torch 200 torch.ts configs=default,small backends=webgpu cuda=1 steps=10
-# One full self-play step of the default preset, by phase.
-section step-webgpu 120 step.ts backend=webgpu preset=default steps=2
 # The presets that need a GPU.
 section model-large 80 model.ts backend=webgpu configs=small,medium trainRuns=2
 # The wasm backend on this machine's CPU, the same run's reference.

@@ -8,6 +8,7 @@
 // (WebGPU, WebGL, cpu) run one batched matmul over all B·H blocks instead. The parity tests compare them.
 import { tf } from './tf';
 import { unstackBlocks } from './wasm-kernels';
+import { decodeAttention } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -159,8 +160,11 @@ export function cacheOf(qkv: tf.Tensor2D, B: number, H: number): LayerCache {
  * Attention of T new positions per sequence over `past` and themselves (inference only, no gradient);
  * returns the output [B·T, d] and the extended cache. `bias` [B, 1, T, Tk] masks padding and the future.
  */
-export function attendWithCache(qkv: tf.Tensor2D, B: number, H: number, bias: tf.Tensor4D, past: LayerCache): { y: tf.Tensor2D; cache: LayerCache } {
+export function attendWithCache(qkv: tf.Tensor2D, B: number, H: number, bias: tf.Tensor4D, past: LayerCache, maxKeys: number): { y: tf.Tensor2D; cache: LayerCache } {
   const D = dims(qkv, B, H);
+  // One new position per row on WebGPU: three fused dispatches (./webgpu-kernels) instead of twelve.
+  const fused = D.T === 1 ? decodeAttention(qkv, H, bias, past.kT, past.v, maxKeys) : null;
+  if (fused) return { y: fused.y, cache: { kT: fused.kT, v: fused.v } };
   const [q, k, v] = headsOf(qkv, D);
   const kT = tf.concat([past.kT, swap(k)], 2);
   const v3 = tf.concat([past.v, v], 1);

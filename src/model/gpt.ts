@@ -197,7 +197,7 @@ export class GPT {
       const qkv = matmul(layerNorm(x, p1(`h.${l}.ln1.g`), p1(`h.${l}.ln1.b`)), p(`h.${l}.attn.wqkv`));
       let y: tf.Tensor2D;
       if (o.past) {
-        const r = attendWithCache(qkv, B, H, bias, o.past[l]);
+        const r = attendWithCache(qkv, B, H, bias, o.past[l], contextLength);
         y = r.y;
         cache.push(r.cache);
       } else {

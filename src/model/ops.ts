@@ -12,6 +12,7 @@
 // the backward pass runs).
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
+import { geluForward, layerNormForward } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -124,25 +125,45 @@ export function addPositions(x: tf.Tensor2D, wpe: tf.Tensor2D, B: number, T: num
 
 const LAYER_NORM_EPSILON = 1e-5;
 
-const layerNormOp = custom((x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: Save) => {
+/** LayerNorm's normalised input and 1 / std per row, as tfjs ops. */
+function normalise(x: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
   const mean = tf.mean(x, -1, true);
   const centred = tf.sub(x, mean);
-  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), LAYER_NORM_EPSILON));
-  const xhat = tf.mul(centred, rstd);
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), LAYER_NORM_EPSILON)) as tf.Tensor2D;
+  return [tf.mul(centred, rstd), rstd];
+}
+
+const layerNormOp = custom((x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: Save) => {
+  // On WebGPU the forward is one fused dispatch (./webgpu-kernels); the gradient, needed only in
+  // training, recomputes the normalised input from x.
+  const fusedValue = layerNormForward(x, gain, bias, LAYER_NORM_EPSILON);
+  if (fusedValue) {
+    save([x, gain]);
+    return {
+      value: fusedValue,
+      gradFunc: (dy, [sx, sgain]) => {
+        const [xhat, rstd] = normalise(sx as tf.Tensor2D);
+        return layerNormGrad(dy, xhat, rstd, sgain as tf.Tensor1D);
+      },
+    };
+  }
+  const [xhat, rstd] = normalise(x);
   save([xhat, rstd, gain]);
   return {
     value: tf.add(tf.mul(xhat, gain), bias),
-    gradFunc: (dy, [sxhat, srstd, sgain]) => {
-      // On wasm one kernel (./wasm-kernels) instead of twelve. The forward stays on tfjs's ops: its SIMD
-      // kernels beat a JS loop there, while the backward's twelve small kernels cost more than one loop.
-      const fused = layerNormBackward(dy as tf.Tensor2D, sxhat as tf.Tensor2D, srstd as tf.Tensor2D, sgain as tf.Tensor1D);
-      if (fused) return fused;
-      const dxhat = tf.mul(dy, sgain);
-      const dx = tf.mul(srstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), -1, true))));
-      return [dx, tf.sum(tf.mul(dy, sxhat), 0), tf.sum(dy, 0)];
-    },
+    gradFunc: (dy, [sxhat, srstd, sgain]) => layerNormGrad(dy, sxhat as tf.Tensor2D, srstd as tf.Tensor2D, sgain as tf.Tensor1D),
   };
 });
+
+function layerNormGrad(dy: tf.Tensor, xhat: tf.Tensor2D, rstd: tf.Tensor2D, gain: tf.Tensor1D): tf.Tensor[] {
+  // On wasm one kernel (./wasm-kernels) instead of twelve. The forward stays on tfjs's ops there: its SIMD
+  // kernels beat a JS loop, while the backward's twelve small kernels cost more than one loop.
+  const fused = layerNormBackward(dy as tf.Tensor2D, xhat, rstd, gain);
+  if (fused) return fused;
+  const dxhat = tf.mul(dy, gain);
+  const dx = tf.mul(rstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), -1, true))));
+  return [dx, tf.sum(tf.mul(dy, xhat), 0), tf.sum(dy, 0)];
+}
 
 /** LayerNorm over the last axis of [N, d], with gain and bias. */
 export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor2D {
@@ -151,6 +172,18 @@ export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D):
 
 const GELU_K = 1.702;
 const geluOp = custom((x: tf.Tensor, save: Save) => {
+  // On WebGPU one fused dispatch (./webgpu-kernels); the gradient recomputes σ(kx) from x.
+  const fusedValue = geluForward(x, GELU_K);
+  if (fusedValue) {
+    save([x]);
+    return {
+      value: fusedValue,
+      gradFunc: (dy, [sx]) => {
+        const s = tf.sigmoid(tf.mul(sx, GELU_K));
+        return [tf.mul(dy, tf.add(s, tf.mul(tf.mul(tf.mul(sx, s), tf.sub(1, s)), GELU_K)))];
+      },
+    };
+  }
   const s = tf.sigmoid(tf.mul(x, GELU_K));
   save([x, s]);
   return {

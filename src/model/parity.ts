@@ -22,7 +22,18 @@ export interface ParityReport {
   stepLossDiff: number;
   /** Whether greedy KV-cache sampling gives the same tokens as on cpu. */
   sampledSame: boolean;
+  /** WebGPU only: our fused kernels (./webgpu-kernels) against tfjs's ops on the same backend. */
+  fused?: FusedReport;
   ok: boolean;
+}
+
+export interface FusedReport {
+  /** Sampling at temperature 1 with the same seed draws the same tokens with the fused kernels and without. */
+  sameTokens: boolean;
+  /** Largest difference of those tokens' log-probs. */
+  logProbDiff: number;
+  /** Dispatches (kernels other than reshapes) of one KV-cache decode step, fused and not. */
+  decodeDispatches: { fused: number; unfused: number };
 }
 
 const V = 40;
@@ -59,6 +70,51 @@ function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst / scale;
 }
 
+/** Runs `f` with the fused WebGPU kernels switched on or off (./webgpu-kernels `fusedWebGPU`). */
+async function withFused<T>(on: boolean, f: () => Promise<T>): Promise<T> {
+  const before = process.env.AZR_WEBGPU_FUSED;
+  process.env.AZR_WEBGPU_FUSED = on ? '1' : '0';
+  try {
+    return await f();
+  } finally {
+    if (before === undefined) delete process.env.AZR_WEBGPU_FUSED;
+    else process.env.AZR_WEBGPU_FUSED = before;
+  }
+}
+
+async function decodeDispatches(model: GPT): Promise<number> {
+  const B = 3;
+  const P = 6;
+  const prefill = tf.tidy(() => {
+    const r = model.forward(tf.fill([B, P], 3, 'int32') as tf.Tensor2D, { returnCache: true, lastOnly: true });
+    return (r.cache ?? []).flatMap((c) => [c.kT, c.v]);
+  }) as tf.Tensor3D[];
+  const past = Array.from({ length: prefill.length / 2 }, (_, l) => ({ kT: prefill[2 * l], v: prefill[2 * l + 1] }));
+  const profile = await tf.profile(() => tf.tidy(() => model.forward(tf.fill([B, 1], 4, 'int32') as tf.Tensor2D, {
+    positions: tf.fill([B, 1], P, 'int32') as tf.Tensor2D, attnBias: tf.zeros([B, 1, 1, P + 1]) as tf.Tensor4D, past, lastOnly: true,
+  }).logits));
+  tf.dispose([...prefill, profile.result as tf.Tensor]);
+  // Unnamed entries are customGrad's scopes and reshapes move no data on WebGPU: neither dispatches.
+  return profile.kernels.filter((k) => k.name && k.name !== 'Reshape').length;
+}
+
+async function fusedAgainstOps(): Promise<FusedReport> {
+  const model = new GPT(config, 9);
+  const requests = [{ prompt: [2, 5, 7, 9] }, { prompt: [4, 8] }, { prompt: [6, 10, 12] }];
+  const run = () => sample(model, requests, { maxNewTokens: 10, endToken: -1, temperature: 1, seed: 4 });
+  const fused = await withFused(true, run);
+  const ops = await withFused(false, run);
+  let logProbDiff = 0;
+  fused.forEach((r, i) => r.logProbs.forEach((lp, j) => { logProbDiff = Math.max(logProbDiff, Math.abs(lp - (ops[i].logProbs[j] ?? Infinity))); }));
+  const report = {
+    sameTokens: JSON.stringify(fused.map((r) => r.tokens)) === JSON.stringify(ops.map((r) => r.tokens)),
+    logProbDiff,
+    decodeDispatches: { fused: await withFused(true, () => decodeDispatches(model)), unfused: await withFused(false, () => decodeDispatches(model)) },
+  };
+  model.dispose();
+  return report;
+}
+
 export async function checkParity(backend: BackendName): Promise<ParityReport> {
   const ref = await forwardBackward('cpu');
   ref.model.dispose();
@@ -76,10 +132,12 @@ export async function checkParity(backend: BackendName): Promise<ParityReport> {
     lossDiff: Math.abs(got.loss - ref.loss),
     stepLossDiff: Math.abs(step.loss - ref.loss),
     sampledSame: JSON.stringify(got.sampled) === JSON.stringify(ref.sampled),
+    fused: backend === 'webgpu' ? await fusedAgainstOps() : undefined,
   };
+  const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused < report.fused.decodeDispatches.unfused);
   return {
     ...report,
-    ok: report.logitsDiff < 1e-3 && report.gradDiff < 1e-2 && report.lossDiff < 1e-4 && report.stepLossDiff < 1e-4 && report.sampledSame,
+    ok: report.logitsDiff < 1e-3 && report.gradDiff < 1e-2 && report.lossDiff < 1e-4 && report.stepLossDiff < 1e-4 && report.sampledSame && fusedOk,
   };
 }
 

@@ -1,0 +1,336 @@
+// Fused WebGPU kernels for the ops whose tfjs form is many small dispatches. On a real GPU our steps are
+// bound by the host's work per dispatch (bind groups, uniforms, validation, encoding: ≈ 0.13 ms each on
+// the H100 machine of bench/RESULTS.md "Real GPU"), not by arithmetic, so a decode step costs what its
+// dispatch count does. Each kernel here replaces several:
+// - AzrLayerNorm: LayerNorm's forward over the last axis of [N, d] with gain and bias, one workgroup per
+//   row (mean and variance by shared-memory reductions), where tfjs's ops are 9 dispatches (two means, a
+//   subtraction, a square, an add, an rsqrt and three elementwise products and sums). A decode step of
+//   the default model has 9 LayerNorms: 81 of its ≈ 180 dispatches.
+// - AzrGelu: x·σ(1.702x) in one elementwise pass instead of three (multiply, sigmoid, multiply).
+// - AzrAppendKeys, AzrAppendValues, AzrDecodeAttention: one decode step's attention over the KV cache
+//   (./attention `attendWithCache` with one new position per row) in three dispatches instead of twelve
+//   (head transposes, a split, the scaling, two concatenations, two batched matmuls, the bias and the
+//   softmax): the new key and value are appended to copies of the cache, then one workgroup per
+//   (sequence, head) scores the cache, normalises and mixes the values.
+// Only the forward passes are fused; the gradients (./ops) recompute what they need with tfjs ops, and
+// decoding needs none.
+// The programs are plain objects in the shape of tfjs-backend-webgpu's WebGPUProgram: the backend module
+// itself is only imported dynamically (./tf), after `navigator.gpu` exists, so nothing here imports it.
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { tf } from './tf';
+
+const LAYER_NORM = 'AzrLayerNorm';
+const GELU = 'AzrGelu';
+const APPEND_KEYS = 'AzrAppendKeys';
+const APPEND_VALUES = 'AzrAppendValues';
+const DECODE_ATTENTION = 'AzrDecodeAttention';
+
+/** Workgroup size of both kernels: one row per workgroup for LayerNorm, 64 elements per workgroup for GELU. */
+const THREADS = 64;
+/** The most workgroups one dispatch dimension takes (WebGPU's default maxComputeWorkgroupsPerDimension). */
+const MAX_GROUPS = 65535;
+
+const onWebGPU = () => tf.getBackend() === 'webgpu';
+
+/** A dispatch of `groups` workgroups, folded into two dimensions past the per-dimension limit. */
+function dispatchOf(groups: number): [number, number, number] {
+  if (groups <= MAX_GROUPS) return [groups, 1, 1];
+  const x = Math.ceil(Math.sqrt(groups));
+  return [x, Math.ceil(groups / x), 1];
+}
+
+function layerNormProgram(shape: number[], epsilon: number): WebGPUProgram {
+  const [N] = shape;
+  return {
+    variableNames: ['x', 'gain', 'bias'],
+    outputShape: shape,
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(N),
+    workgroupSize: [THREADS, 1, 1],
+    shaderKey: `azrLayerNorm_${epsilon}`,
+    getUserCode: () => `
+    var<workgroup> partial : array<f32, ${THREADS}>;
+    var<workgroup> rowMean : f32;
+    var<workgroup> rowRstd : f32;
+    fn reduceSum(tid : i32) -> f32 {
+      for (var stride = ${THREADS / 2}; stride > 0; stride = stride >> 1) {
+        if (tid < stride) {
+          partial[tid] = partial[tid] + partial[tid + stride];
+        }
+        workgroupBarrier();
+      }
+      return partial[0];
+    }
+    fn main(index : i32) {
+      let row = index / ${THREADS};
+      let tid = i32(localId.x);
+      let cols = uniforms.outShape[1];
+      let inRange = row < uniforms.outShape[0];
+      var sum = 0.0;
+      if (inRange) {
+        for (var col = tid; col < cols; col += ${THREADS}) {
+          sum += getX(row, col);
+        }
+      }
+      partial[tid] = sum;
+      workgroupBarrier();
+      let total = reduceSum(tid);
+      if (tid == 0) {
+        rowMean = total / f32(cols);
+      }
+      workgroupBarrier();
+      var squares = 0.0;
+      if (inRange) {
+        for (var col = tid; col < cols; col += ${THREADS}) {
+          let c = getX(row, col) - rowMean;
+          squares += c * c;
+        }
+      }
+      workgroupBarrier();
+      partial[tid] = squares;
+      workgroupBarrier();
+      let variance = reduceSum(tid) / f32(cols);
+      if (tid == 0) {
+        rowRstd = inverseSqrt(variance + ${epsilon.toExponential()});
+      }
+      workgroupBarrier();
+      if (inRange) {
+        for (var col = tid; col < cols; col += ${THREADS}) {
+          setOutputAtCoords(row, col, (getX(row, col) - rowMean) * rowRstd * getGain(col) + getBias(col));
+        }
+      }
+    }`,
+  };
+}
+
+function geluProgram(shape: number[], k: number): WebGPUProgram {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return {
+    variableNames: ['x'],
+    outputShape: shape,
+    dispatchLayout: { x: shape.map((_, i) => i) },
+    dispatch: dispatchOf(Math.ceil(size / THREADS)),
+    workgroupSize: [THREADS, 1, 1],
+    size: true,
+    shaderKey: `azrGelu_${k}`,
+    getUserCode: () => `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        let v = getXByOutputIndex(index);
+        setOutputAtIndex(index, v / (1.0 + exp(-${k.toFixed(6)} * v)));
+      }
+    }`,
+  };
+}
+
+/** Heads of one attention call: H heads of width hd over a model width d = H·hd. */
+interface HeadAttrs {
+  H: number;
+  hd: number;
+}
+
+/**
+ * The cache with this step's keys (`keys`: past kT [B·H, hd, Tp] → [B·H, hd, Tp + 1]) or values
+ * (`values`: past v [B·H, Tp, hd] → [B·H, Tp + 1, hd]) appended, read from qkv [B, 3d].
+ */
+function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: HeadAttrs): WebGPUProgram {
+  const size = outShape.reduce((a, b) => a * b, 1);
+  const d = H * hd;
+  // keys: coords (bh, c, j), the new key at j = Tp; values: coords (bh, j, c), the new value at j = Tp.
+  const [j, c, offset] = which === 'keys' ? ['coords.z', 'coords.y', d] : ['coords.y', 'coords.z', 2 * d];
+  return {
+    variableNames: ['past', 'qkv'],
+    outputShape: outShape,
+    dispatchLayout: { x: outShape.map((_, i) => i) },
+    dispatch: dispatchOf(Math.ceil(size / THREADS)),
+    workgroupSize: [THREADS, 1, 1],
+    size: true,
+    shaderKey: `azrAppend_${which}_${H}_${hd}`,
+    getUserCode: () => `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        let coords = getCoordsFromIndex(index);
+        let tp = uniforms.pastShape[${which === 'keys' ? 2 : 1}];
+        var value = 0.0;
+        if (${j} < tp) {
+          value = getPast(coords.x, coords.y, coords.z);
+        } else {
+          value = getQkv(coords.x / ${H}, ${offset} + (coords.x % ${H}) * ${hd} + ${c});
+        }
+        setOutputAtIndex(index, value);
+      }
+    }`,
+  };
+}
+
+/**
+ * y [B, d] of one new position per sequence over keys kT [B·H, hd, Tk] and values v [B·H, Tk, hd], with
+ * q from qkv [B, 3d] and an additive bias [B, 1, 1, Tk]: one workgroup per (sequence, head).
+ */
+function decodeAttentionProgram(B: number, { H, hd }: HeadAttrs, maxKeys: number): WebGPUProgram {
+  return {
+    variableNames: ['qkv', 'keys', 'values', 'bias'],
+    outputShape: [B, H * hd],
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(B * H),
+    workgroupSize: [THREADS, 1, 1],
+    shaderKey: `azrDecodeAttention_${H}_${hd}_${maxKeys}`,
+    getUserCode: () => `
+    var<workgroup> q : array<f32, ${hd}>;
+    var<workgroup> weights : array<f32, ${maxKeys}>;
+    var<workgroup> partial : array<f32, ${THREADS}>;
+    fn reduce(tid : i32, isMax : bool) -> f32 {
+      for (var stride = ${THREADS / 2}; stride > 0; stride = stride >> 1) {
+        if (tid < stride) {
+          if (isMax) {
+            partial[tid] = max(partial[tid], partial[tid + stride]);
+          } else {
+            partial[tid] = partial[tid] + partial[tid + stride];
+          }
+        }
+        workgroupBarrier();
+      }
+      return partial[0];
+    }
+    fn main(index : i32) {
+      let bh = index / ${THREADS};
+      let tid = i32(localId.x);
+      // Shapes come from uniforms, never from constants: a compiled program is cached by its shaderKey
+      // and its inputs' ranks, so one program serves every batch size and cache length.
+      let inRange = bh < uniforms.outShape[0] * ${H};
+      let b = bh / ${H};
+      let h = bh % ${H};
+      let tk = uniforms.keysShape[2];
+      if (inRange) {
+        for (var c = tid; c < ${hd}; c += ${THREADS}) {
+          q[c] = getQkv(b, h * ${hd} + c) * ${(1 / Math.sqrt(hd)).toExponential(9)};
+        }
+      }
+      workgroupBarrier();
+      var localMax = -3.402823e+38;
+      if (inRange) {
+        for (var j = tid; j < tk; j += ${THREADS}) {
+          var s = getBias(b, 0, 0, j);
+          for (var c = 0; c < ${hd}; c++) {
+            s += q[c] * getKeys(bh, c, j);
+          }
+          weights[j] = s;
+          localMax = max(localMax, s);
+        }
+      }
+      partial[tid] = localMax;
+      workgroupBarrier();
+      let rowMax = reduce(tid, true);
+      workgroupBarrier();
+      var localSum = 0.0;
+      if (inRange) {
+        for (var j = tid; j < tk; j += ${THREADS}) {
+          let e = exp(weights[j] - rowMax);
+          weights[j] = e;
+          localSum += e;
+        }
+      }
+      partial[tid] = localSum;
+      workgroupBarrier();
+      let total = reduce(tid, false);
+      if (inRange) {
+        for (var c = tid; c < ${hd}; c += ${THREADS}) {
+          var acc = 0.0;
+          for (var j = 0; j < tk; j++) {
+            acc += weights[j] * getValues(bh, j, c);
+          }
+          setOutputAtCoords(b, h * ${hd} + c, acc / total);
+        }
+      }
+    }`,
+  };
+}
+
+tf.registerKernel({
+  kernelName: APPEND_KEYS,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { past, qkv } = inputs as { past: tf.TensorInfo; qkv: tf.TensorInfo };
+    const [BH, hd, Tp] = past.shape;
+    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('keys', [BH, hd, Tp + 1], attrs as unknown as HeadAttrs), [past, qkv], 'float32');
+  },
+});
+
+tf.registerKernel({
+  kernelName: APPEND_VALUES,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { past, qkv } = inputs as { past: tf.TensorInfo; qkv: tf.TensorInfo };
+    const [BH, Tp, hd] = past.shape;
+    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('values', [BH, Tp + 1, hd], attrs as unknown as HeadAttrs), [past, qkv], 'float32');
+  },
+});
+
+tf.registerKernel({
+  kernelName: DECODE_ATTENTION,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { qkv, keys, values, bias } = inputs as Record<string, tf.TensorInfo>;
+    const a = attrs as unknown as HeadAttrs & { maxKeys: number };
+    return (backend as WebGPUBackend).runWebGPUProgram(decodeAttentionProgram(qkv.shape[0], a, a.maxKeys), [qkv, keys, values, bias], 'float32');
+  },
+});
+
+tf.registerKernel({
+  kernelName: LAYER_NORM,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, gain, bias } = inputs as { x: tf.TensorInfo; gain: tf.TensorInfo; bias: tf.TensorInfo };
+    const epsilon = (attrs as unknown as { epsilon: number }).epsilon;
+    return (backend as WebGPUBackend).runWebGPUProgram(layerNormProgram(x.shape, epsilon), [x, gain, bias], 'float32');
+  },
+});
+
+tf.registerKernel({
+  kernelName: GELU,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const x = inputs.x as tf.TensorInfo;
+    const k = (attrs as unknown as { k: number }).k;
+    return (backend as WebGPUBackend).runWebGPUProgram(geluProgram(x.shape, k), [x], 'float32');
+  },
+});
+
+/**
+ * Whether the fused kernels run: on the webgpu backend, unless `AZR_WEBGPU_FUSED=0` (Node) turns them off,
+ * which `bench/gpu.sh` does to measure them against tfjs's ops in one run.
+ */
+export function fusedWebGPU(): boolean {
+  if (!onWebGPU()) return false;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.AZR_WEBGPU_FUSED !== '0';
+}
+
+/** LayerNorm's forward over the last axis of [N, d] in one dispatch, or null off WebGPU. */
+export function layerNormForward(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, epsilon: number): tf.Tensor2D | null {
+  if (!fusedWebGPU()) return null;
+  return tf.engine().runKernel(LAYER_NORM, { x, gain, bias }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/** x·σ(k·x) in one dispatch, or null off WebGPU. */
+export function geluForward<T extends tf.Tensor>(x: T, k: number): T | null {
+  if (!fusedWebGPU()) return null;
+  return tf.engine().runKernel(GELU, { x }, { k } as unknown as tf.NamedAttrMap) as T;
+}
+
+/**
+ * One decode step's attention on WebGPU, or null elsewhere: qkv [B, 3d] of one new position per row,
+ * the cache (kT [B·H, hd, Tp], v [B·H, Tp, hd]), the bias [B, 1, 1, Tp + 1]; returns y [B, d] and the
+ * extended cache. `maxKeys` (the model's context length) sizes the kernel's score buffer.
+ */
+export function decodeAttention(qkv: tf.Tensor2D, H: number, bias: tf.Tensor4D, pastKT: tf.Tensor3D, pastV: tf.Tensor3D, maxKeys: number): { y: tf.Tensor2D; kT: tf.Tensor3D; v: tf.Tensor3D } | null {
+  if (!fusedWebGPU()) return null;
+  const hd = pastKT.shape[1];
+  // The score buffer lives in workgroup memory (16 KB guaranteed): up to 4,096 keys.
+  if (pastKT.shape[2] + 1 > maxKeys || maxKeys > 4096 || hd > 256) return null;
+  const heads = { H, hd } as unknown as tf.NamedAttrMap;
+  const kT = tf.engine().runKernel(APPEND_KEYS, { past: pastKT, qkv }, heads) as tf.Tensor3D;
+  const v = tf.engine().runKernel(APPEND_VALUES, { past: pastV, qkv }, heads) as tf.Tensor3D;
+  const y = tf.engine().runKernel(DECODE_ATTENTION, { qkv, keys: kT, values: v, bias }, { H, hd, maxKeys } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return { y, kT, v };
+}
