@@ -39,6 +39,26 @@ function dispatchOf(groups: number): [number, number, number] {
   return [x, Math.ceil(groups / x), 1];
 }
 
+/**
+ * WGSL: the workgroup's shared `partial` array, and `name(tid)`, which folds it with `combine(a, b)` by
+ * halving strides and returns the result to every thread. Threads store their own value in partial[tid]
+ * and pass a barrier first; a barrier must follow before partial is written again.
+ */
+function workgroupReduce(names: Record<string, (a: string, b: string) => string>): string {
+  return `
+    var<workgroup> partial : array<f32, ${THREADS}>;
+    ${Object.entries(names).map(([name, combine]) => `
+    fn ${name}(tid : i32) -> f32 {
+      for (var stride = ${THREADS / 2}; stride > 0; stride = stride >> 1) {
+        if (tid < stride) {
+          partial[tid] = ${combine('partial[tid]', 'partial[tid + stride]')};
+        }
+        workgroupBarrier();
+      }
+      return partial[0];
+    }`).join('')}`;
+}
+
 function layerNormProgram(shape: number[], epsilon: number): WebGPUProgram {
   const [N] = shape;
   return {
@@ -49,18 +69,9 @@ function layerNormProgram(shape: number[], epsilon: number): WebGPUProgram {
     workgroupSize: [THREADS, 1, 1],
     shaderKey: `azrLayerNorm_${epsilon}`,
     getUserCode: () => `
-    var<workgroup> partial : array<f32, ${THREADS}>;
+    ${workgroupReduce({ reduceSum: (a, b) => `${a} + ${b}` })}
     var<workgroup> rowMean : f32;
     var<workgroup> rowRstd : f32;
-    fn reduceSum(tid : i32) -> f32 {
-      for (var stride = ${THREADS / 2}; stride > 0; stride = stride >> 1) {
-        if (tid < stride) {
-          partial[tid] = partial[tid] + partial[tid + stride];
-        }
-        workgroupBarrier();
-      }
-      return partial[0];
-    }
     fn main(index : i32) {
       let row = index / ${THREADS};
       let tid = i32(localId.x);
@@ -178,20 +189,7 @@ function decodeAttentionProgram(B: number, { H, hd }: HeadAttrs, maxKeys: number
     getUserCode: () => `
     var<workgroup> q : array<f32, ${hd}>;
     var<workgroup> weights : array<f32, ${maxKeys}>;
-    var<workgroup> partial : array<f32, ${THREADS}>;
-    fn reduce(tid : i32, isMax : bool) -> f32 {
-      for (var stride = ${THREADS / 2}; stride > 0; stride = stride >> 1) {
-        if (tid < stride) {
-          if (isMax) {
-            partial[tid] = max(partial[tid], partial[tid + stride]);
-          } else {
-            partial[tid] = partial[tid] + partial[tid + stride];
-          }
-        }
-        workgroupBarrier();
-      }
-      return partial[0];
-    }
+    ${workgroupReduce({ reduceMax: (a, b) => `max(${a}, ${b})`, reduceSum: (a, b) => `${a} + ${b}` })}
     fn main(index : i32) {
       let bh = index / ${THREADS};
       let tid = i32(localId.x);
@@ -220,7 +218,7 @@ function decodeAttentionProgram(B: number, { H, hd }: HeadAttrs, maxKeys: number
       }
       partial[tid] = localMax;
       workgroupBarrier();
-      let rowMax = reduce(tid, true);
+      let rowMax = reduceMax(tid);
       workgroupBarrier();
       var localSum = 0.0;
       if (inRange) {
@@ -232,7 +230,7 @@ function decodeAttentionProgram(B: number, { H, hd }: HeadAttrs, maxKeys: number
       }
       partial[tid] = localSum;
       workgroupBarrier();
-      let total = reduce(tid, false);
+      let total = reduceSum(tid);
       if (inRange) {
         for (var c = tid; c < ${hd}; c += ${THREADS}) {
           var acc = 0.0;
