@@ -3,6 +3,7 @@
 // nanoGPT. Defaults are PyTorch's (β = 0.9, 0.999; ε = 1e-8; decay 0.01).
 import { tf } from './tf';
 import { adamWUpdate } from './wasm-kernels';
+import { adamWStep } from './webgpu-kernels';
 
 export interface AdamWOptions {
   learningRate: number;
@@ -60,9 +61,9 @@ export class AdamW {
         const raw = grads.get(name);
         if (!raw) throw new Error(`AdamW: no gradient for ${name}`);
         const keep = slot.decay && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
-        const fused = adamWUpdate(slot.param, raw, slot.m, slot.v, {
-          lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, c1, c2, keep, gradScale,
-        });
+        const scalars = { lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, c1, c2, keep, gradScale };
+        // One kernel on wasm (small parameters), three dispatches on WebGPU, else ≈ 16 tfjs ops.
+        const fused = adamWUpdate(slot.param, raw, slot.m, slot.v, scalars) ?? adamWStep(slot.param, raw, slot.m, slot.v, scalars);
         if (fused) {
           slot.param.assign(fused[0]);
           slot.m.assign(fused[1]);

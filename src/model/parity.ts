@@ -34,6 +34,26 @@ export interface FusedReport {
   logProbDiff: number;
   /** Dispatches (kernels other than reshapes) of one KV-cache decode step, fused and not. */
   decodeDispatches: { fused: number; unfused: number };
+  /** Largest weight difference, relative to the largest weight, after three training steps (fused
+   * LayerNorm, GELU and AdamW, the gradients through them) against the same steps with tfjs's ops. */
+  trainedWeightsDiff: number;
+  /** Largest weight difference after three AdamW updates from the same gradients, fused and not. */
+  adamWDiff: number;
+}
+
+/** Three AdamW updates (decay, clipping scale) of a matrix and a vector from fixed gradients → the weights. */
+async function adamWUpdates(): Promise<Float32Array[]> {
+  const params = new Map([['w', tf.variable(tf.randomNormal([50, 70], 0, 1, 'float32', 1))], ['b', tf.variable(tf.randomNormal([70], 0, 1, 'float32', 2))]]);
+  const optimizer = new AdamW(params, { learningRate: 1e-2, weightDecay: 0.1 });
+  for (let i = 0; i < 3; i++) {
+    const grads = new Map([['w', tf.randomNormal([50, 70], 0, 1, 'float32', 10 + i)], ['b', tf.randomNormal([70], 0, 1e-3, 'float32', 20 + i)]]);
+    optimizer.apply(grads, 0.7);
+    tf.dispose([...grads.values()]);
+  }
+  const weights = await Promise.all([...params.values()].map(async (p) => await p.data() as Float32Array));
+  optimizer.dispose();
+  tf.dispose([...params.values()]);
+  return weights;
 }
 
 const V = 40;
@@ -110,8 +130,24 @@ async function fusedAgainstOps(): Promise<FusedReport> {
     sameTokens: JSON.stringify(fused.map((r) => r.tokens)) === JSON.stringify(ops.map((r) => r.tokens)),
     logProbDiff,
     decodeDispatches: { fused: await withFused(true, () => decodeDispatches(model)), unfused: await withFused(false, () => decodeDispatches(model)) },
+    trainedWeightsDiff: 0,
+    adamWDiff: 0,
   };
+  const [adamFused, adamOps] = [await withFused(true, adamWUpdates), await withFused(false, adamWUpdates)];
+  adamFused.forEach((w, i) => { report.adamWDiff = Math.max(report.adamWDiff, relDiff(w, adamOps[i])); });
   model.dispose();
+  // One after the other: the switch is process-wide.
+  const trained: Map<string, ArrayLike<number>>[] = [];
+  for (const on of [true, false]) trained.push(await withFused(on, async () => {
+    const m = new GPT(config, 12);
+    const optimizer = new AdamW(m.params, { learningRate: 1e-2, weightDecay: 0.1 });
+    for (let i = 0; i < 3; i++) await lmStep(m, optimizer, examples, { maxGradNorm: 0.5 });
+    const weights = new Map(await Promise.all([...m.params].map(async ([name, p]) => [name, await p.data()] as const)));
+    optimizer.dispose();
+    m.dispose();
+    return weights;
+  }));
+  for (const [name, w] of trained[0]) report.trainedWeightsDiff = Math.max(report.trainedWeightsDiff, relDiff(w, trained[1].get(name)!));
   return report;
 }
 
@@ -134,7 +170,7 @@ export async function checkParity(backend: BackendName): Promise<ParityReport> {
     sampledSame: JSON.stringify(got.sampled) === JSON.stringify(ref.sampled),
     fused: backend === 'webgpu' ? await fusedAgainstOps() : undefined,
   };
-  const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused < report.fused.decodeDispatches.unfused);
+  const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused < report.fused.decodeDispatches.unfused && report.fused.trainedWeightsDiff < 1e-3 && report.fused.adamWDiff < 1e-6);
   return {
     ...report,
     ok: report.logitsDiff < 1e-3 && report.gradDiff < 1e-2 && report.lossDiff < 1e-4 && report.stepLossDiff < 1e-4 && report.sampledSame && fusedOk,
