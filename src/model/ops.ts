@@ -12,7 +12,7 @@
 // the backward pass runs).
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
-import { geluForward, layerNormForward } from './webgpu-kernels';
+import { geluForward, layerNormBackwardWebGPU, layerNormForward } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -134,14 +134,15 @@ function normalise(x: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
 }
 
 const layerNormOp = custom((x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: Save) => {
-  // On WebGPU the forward is one fused dispatch (./webgpu-kernels); the gradient, needed only in
-  // training, recomputes the normalised input from x.
+  // On WebGPU the forward is one fused dispatch and the gradient four (./webgpu-kernels), working from x.
   const fusedValue = layerNormForward(x, gain, bias, LAYER_NORM_EPSILON);
   if (fusedValue) {
     save([x, gain]);
     return {
       value: fusedValue,
       gradFunc: (dy, [sx, sgain]) => {
+        const fused = layerNormBackwardWebGPU(dy as tf.Tensor2D, sx as tf.Tensor2D, sgain as tf.Tensor1D, LAYER_NORM_EPSILON);
+        if (fused) return fused;
         const [xhat, rstd] = normalise(sx as tf.Tensor2D);
         return layerNormGrad(dy, xhat, rstd, sgain as tf.Tensor1D);
       },

@@ -8,6 +8,7 @@ import {
   type LMExample, type PackedBatch, type PolicyLossOptions, type Trajectory,
 } from './loss';
 import { tf } from './tf';
+import { sumOfSquares } from './webgpu-kernels';
 
 export interface StepOptions {
   /** Global gradient-norm clip; default 1.0. */
@@ -168,7 +169,7 @@ async function accumulateAndStep(
     const perBatch = kept.length / batches.length;
     // One read-back for the gradient norm and every metric.
     const summary = tf.tidy(() => {
-      const sq = sumAll([...grads.values()].map((g) => tf.sum(tf.square(g))));
+      const sq = sumOfSquares([...grads.values()]) ?? sumAll([...grads.values()].map((g) => tf.sum(tf.square(g))));
       const sums = Array.from({ length: perBatch }, (_, i) => sumAll(kept.filter((_, j) => j % perBatch === i)));
       return tf.stack([tf.sqrt(sq), ...sums]);
     });

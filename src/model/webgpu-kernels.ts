@@ -12,6 +12,10 @@
 //   (head transposes, a split, the scaling, two concatenations, two batched matmuls, the bias and the
 //   softmax): the new key and value are appended to copies of the cache, then one workgroup per
 //   (sequence, head) scores the cache, normalises and mixes the values.
+// - AzrLayerNormStats, AzrLayerNormGradInput, AzrLayerNormGradParams: LayerNorm's backward in four
+//   dispatches (each row's mean and 1/std; dx, one workgroup per row; dgain and dbias, one thread per
+//   column) where tfjs's ops take eighteen (recomputing the normalised input, then twelve for the
+//   gradient): ≈ 130 of a default training step's dispatches.
 // - AzrAdamWWebGPU: one AdamW update of one parameter in three elementwise dispatches (the new weights,
 //   first and second moments, each recomputing the moments from the old ones), where tfjs's ops are ≈ 16
 //   per parameter: ≈ 560 of a default training step's ≈ 1,130 dispatches. Its step-dependent scalars
@@ -29,6 +33,9 @@ const APPEND_KEYS = 'AzrAppendKeys';
 const APPEND_VALUES = 'AzrAppendValues';
 const DECODE_ATTENTION = 'AzrDecodeAttention';
 const ADAMW = 'AzrAdamWWebGPU';
+const LAYER_NORM_STATS = 'AzrLayerNormStats';
+const LAYER_NORM_GRAD_INPUT = 'AzrLayerNormGradInput';
+const LAYER_NORM_GRAD_PARAMS = 'AzrLayerNormGradParams';
 
 /** Workgroup size of both kernels: one row per workgroup for LayerNorm, 64 elements per workgroup for GELU. */
 const THREADS = 64;
@@ -64,24 +71,13 @@ function workgroupReduce(names: Record<string, (a: string, b: string) => string>
     }`).join('')}`;
 }
 
-function layerNormProgram(shape: number[], epsilon: number): WebGPUProgram {
-  const [N] = shape;
-  return {
-    variableNames: ['x', 'gain', 'bias'],
-    outputShape: shape,
-    dispatchLayout: { x: [0, 1] },
-    dispatch: dispatchOf(N),
-    workgroupSize: [THREADS, 1, 1],
-    shaderKey: `azrLayerNorm_${epsilon}`,
-    getUserCode: () => `
-    ${workgroupReduce({ reduceSum: (a, b) => `${a} + ${b}` })}
-    var<workgroup> rowMean : f32;
-    var<workgroup> rowRstd : f32;
-    fn main(index : i32) {
-      let row = index / ${THREADS};
-      let tid = i32(localId.x);
-      let cols = uniforms.outShape[1];
-      let inRange = row < uniforms.outShape[0];
+/**
+ * WGSL statements (inside `main`, with `row`, `tid`, `cols` and `inRange` defined, and the sum reduction
+ * of `workgroupReduce` and the workgroup variables `rowMean` and `rowRstd` declared) that leave the row's
+ * mean and 1 / √(variance + ε) of x in rowMean and rowRstd for every thread.
+ */
+function rowStatistics(epsilon: number): string {
+  return `
       var sum = 0.0;
       if (inRange) {
         for (var col = tid; col < cols; col += ${THREADS}) {
@@ -109,11 +105,124 @@ function layerNormProgram(shape: number[], epsilon: number): WebGPUProgram {
       if (tid == 0) {
         rowRstd = inverseSqrt(variance + ${epsilon.toExponential()});
       }
-      workgroupBarrier();
+      workgroupBarrier();`;
+}
+
+/**
+ * A program with one workgroup per row of x [N, d] that first leaves the row's mean and 1/std in
+ * rowMean and rowRstd (`rowStatistics`), then runs `write` (WGSL with row, tid, cols, inRange in scope).
+ */
+function rowStatisticsProgram(variableNames: string[], outputShape: number[], epsilon: number, shaderKey: string, write: string): WebGPUProgram {
+  return {
+    variableNames,
+    outputShape,
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(outputShape[0]),
+    workgroupSize: [THREADS, 1, 1],
+    shaderKey: `${shaderKey}_${epsilon}`,
+    getUserCode: () => `
+    ${workgroupReduce({ reduceSum: (a, b) => `${a} + ${b}` })}
+    var<workgroup> rowMean : f32;
+    var<workgroup> rowRstd : f32;
+    fn main(index : i32) {
+      let row = index / ${THREADS};
+      let tid = i32(localId.x);
+      let cols = uniforms.xShape[1];
+      let inRange = row < uniforms.outShape[0];
+      ${rowStatistics(epsilon)}
+      ${write}
+    }`,
+  };
+}
+
+function layerNormProgram(shape: number[], epsilon: number): WebGPUProgram {
+  return rowStatisticsProgram(['x', 'gain', 'bias'], shape, epsilon, 'azrLayerNorm', `
       if (inRange) {
         for (var col = tid; col < cols; col += ${THREADS}) {
           setOutputAtCoords(row, col, (getX(row, col) - rowMean) * rowRstd * getGain(col) + getBias(col));
         }
+      }`);
+}
+
+/** Each row's mean and 1 / √(variance + ε) of x [N, d] → [N, 2], one workgroup per row. */
+function layerNormStatsProgram(N: number, epsilon: number): WebGPUProgram {
+  return rowStatisticsProgram(['x'], [N, 2], epsilon, 'azrLayerNormStats', `
+      if (tid == 0 && inRange) {
+        setOutputAtCoords(row, 0, rowMean);
+        setOutputAtCoords(row, 1, rowRstd);
+      }`);
+}
+
+/**
+ * dx of LayerNorm [N, d] from dy, x, the row statistics [N, 2] and the gain: with x̂ = (x − mean)·rstd
+ * and g = dy·gain, dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), one workgroup per row.
+ */
+function layerNormGradInputProgram(shape: number[]): WebGPUProgram {
+  return {
+    variableNames: ['dy', 'x', 'stats', 'gain'],
+    outputShape: shape,
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(shape[0]),
+    workgroupSize: [THREADS, 1, 1],
+    shaderKey: 'azrLayerNormGradInput',
+    getUserCode: () => `
+    ${workgroupReduce({ reduceSum: (a, b) => `${a} + ${b}` })}
+    fn main(index : i32) {
+      let row = index / ${THREADS};
+      let tid = i32(localId.x);
+      let cols = uniforms.outShape[1];
+      let inRange = row < uniforms.outShape[0];
+      var mean = 0.0;
+      var rstd = 0.0;
+      if (inRange) {
+        mean = getStats(row, 0);
+        rstd = getStats(row, 1);
+      }
+      var sumG = 0.0;
+      var sumGX = 0.0;
+      if (inRange) {
+        for (var col = tid; col < cols; col += ${THREADS}) {
+          let g = getDy(row, col) * getGain(col);
+          sumG += g;
+          sumGX += g * (getX(row, col) - mean) * rstd;
+        }
+      }
+      partial[tid] = sumG;
+      workgroupBarrier();
+      let meanG = reduceSum(tid) / f32(cols);
+      workgroupBarrier();
+      partial[tid] = sumGX;
+      workgroupBarrier();
+      let meanGX = reduceSum(tid) / f32(cols);
+      if (inRange) {
+        for (var col = tid; col < cols; col += ${THREADS}) {
+          let xhat = (getX(row, col) - mean) * rstd;
+          setOutputAtCoords(row, col, rstd * (getDy(row, col) * getGain(col) - meanG - xhat * meanGX));
+        }
+      }
+    }`,
+  };
+}
+
+/** dgain (Σ over rows of dy·x̂) or dbias (Σ over rows of dy) of LayerNorm, [d], one thread per column. */
+function layerNormGradParamsProgram(which: 'gain' | 'bias', d: number): WebGPUProgram {
+  return {
+    variableNames: which === 'gain' ? ['dy', 'x', 'stats'] : ['dy'],
+    outputShape: [d],
+    dispatchLayout: { x: [0] },
+    dispatch: dispatchOf(Math.ceil(d / THREADS)),
+    workgroupSize: [THREADS, 1, 1],
+    size: true,
+    shaderKey: `azrLayerNormGrad_${which}`,
+    getUserCode: () => `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        let rows = uniforms.dyShape[0];
+        var acc = 0.0;
+        for (var row = 0; row < rows; row++) {
+          ${which === 'gain' ? 'acc += getDy(row, index) * (getX(row, index) - getStats(row, 0)) * getStats(row, 1);' : 'acc += getDy(row, index);'}
+        }
+        setOutputAtIndex(index, acc);
       }
     }`,
   };
@@ -330,6 +439,35 @@ function adamWProgram(which: 'param' | 'm' | 'v', shape: number[]): WebGPUProgra
 }
 
 tf.registerKernel({
+  kernelName: LAYER_NORM_STATS,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const x = inputs.x as tf.TensorInfo;
+    return (backend as WebGPUBackend).runWebGPUProgram(layerNormStatsProgram(x.shape[0], (attrs as unknown as { epsilon: number }).epsilon), [x], 'float32');
+  },
+});
+
+tf.registerKernel({
+  kernelName: LAYER_NORM_GRAD_INPUT,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend }) => {
+    const { dy, x, stats, gain } = inputs as Record<string, tf.TensorInfo>;
+    return (backend as WebGPUBackend).runWebGPUProgram(layerNormGradInputProgram(x.shape), [dy, x, stats, gain], 'float32');
+  },
+});
+
+tf.registerKernel({
+  kernelName: LAYER_NORM_GRAD_PARAMS,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend }) => {
+    const { dy, x, stats } = inputs as Record<string, tf.TensorInfo>;
+    const gpu = backend as WebGPUBackend;
+    const d = x.shape[1];
+    return [gpu.runWebGPUProgram(layerNormGradParamsProgram('gain', d), [dy, x, stats], 'float32'), gpu.runWebGPUProgram(layerNormGradParamsProgram('bias', d), [dy], 'float32')];
+  },
+});
+
+tf.registerKernel({
   kernelName: ADAMW,
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
@@ -407,4 +545,26 @@ export function decodeAttention(qkv: tf.Tensor2D, H: number, bias: tf.Tensor4D, 
 export function adamWStep(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, scalars: AdamWStepScalars): tf.Tensor[] | null {
   if (!fusedWebGPU() || [param, grad, m, v].some((t) => t.dtype !== 'float32')) return null;
   return tf.engine().runKernel(ADAMW, { param, grad, m, v }, { ...scalars } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+}
+
+/**
+ * Σ x² over every element of `xs` on WebGPU, or null elsewhere: the tensors flattened and joined
+ * (a few concat dispatches, each taking several inputs) and then one square and one sum, where a square
+ * and a sum per tensor and an add tree over them is ≈ 3 dispatches per tensor (the global gradient norm:
+ * ≈ 110 of a default training step's).
+ */
+export function sumOfSquares(xs: tf.Tensor[]): tf.Tensor | null {
+  if (!fusedWebGPU() || xs.length < 2) return null;
+  return tf.tidy(() => tf.sum(tf.square(tf.concat(xs.map((x) => tf.reshape(x, [-1])), 0))));
+}
+
+/** LayerNorm's gradients [dx, dgain, dbias] on WebGPU from dy, the forward's input x and the gain, or null
+ * elsewhere. No gradient of its own. */
+export function layerNormBackwardWebGPU(dy: tf.Tensor2D, x: tf.Tensor2D, gain: tf.Tensor1D, epsilon: number): tf.Tensor[] | null {
+  if (!fusedWebGPU()) return null;
+  const stats = tf.engine().runKernel(LAYER_NORM_STATS, { x }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  const dx = tf.engine().runKernel(LAYER_NORM_GRAD_INPUT, { dy, x, stats, gain }) as tf.Tensor2D;
+  const [dgain, dbias] = tf.engine().runKernel(LAYER_NORM_GRAD_PARAMS, { dy, x, stats }) as tf.Tensor[];
+  stats.dispose();
+  return [dx, dgain, dbias];
 }
