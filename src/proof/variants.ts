@@ -57,6 +57,9 @@ export const PROOF_VARIANTS: readonly ProofVariant[] = [
   // Ours: the two that held the policy nearest the base together — the KL penalty to the base (β = 0.2)
   // and guessing discounted for both roles.
   { name: 'full-kl-guess', label: 'full AZR, KL β = 0.2 and guessing discounted (ours)', overrides: ['klCoef=0.2', 'guessCorrection=both'] },
+  // Ours: against the solver's collapse onto one favourite answer, a tenfold entropy bonus (0.01 instead
+  // of 0.001) with guessing discounted for both roles, instead of holding the policy near the base by KL.
+  { name: 'full-entropy-guess', label: 'full AZR, entropy bonus 0.01 and guessing discounted (ours)', overrides: ['entropyCoef=0.01', 'guessCorrection=both'] },
   { name: 'full-generator-refs', label: 'full AZR, references from the generator (ours)', overrides: [], flags: ['--references-from', 'generator'] },
 ];
 
