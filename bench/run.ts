@@ -199,10 +199,11 @@ function report(r: Json, checks: TargetCheck[]): string {
         if (!m) continue;
         if (m.error) { rows.push([b, c, `error: ${m.error}`]); continue; }
         rows.push([b, c, fmt(m.parameters as number), fmt(m.trainTokensPerSec as number), fmt(m.msPerTrainStep as number), fmt(m.trainGflops as number),
-          `${fmt((m.trainGflops as number) / PEAK_GFLOPS * 100)}%`, fmt(m.sampleTokensPerSec as number), fmt(m.kvCacheSpeedup as number)]);
+          `${fmt((m.trainGflops as number) / PEAK_GFLOPS * 100)}%`, fmt(m.sampleTokensPerSec as number), fmt(m.kvCacheSpeedup as number),
+          m.dispatches ? `${(m.dispatches as Json).trainStep} / ${(m.dispatches as Json).decodeStep}` : '–']);
       }
     }
-    lines.push(table(['backend', 'config', 'params', 'train tok/s', 'ms/step', 'GFLOP/s', 'of peak', 'sample tok/s', 'KV speed-up'], rows));
+    lines.push(table(['backend', 'config', 'params', 'train tok/s', 'ms/step', 'GFLOP/s', 'of peak', 'sample tok/s', 'KV speed-up', 'GPU dispatches: train / decode step'], rows));
     const profile = (model.wasm?.[headline] as Json | undefined)?.profile as Json | undefined;
     if (profile) {
       const top = (profile.top as { kernel: string; ms: number }[]).slice(0, 5).map((k) => `${k.kernel} ${fmt(k.ms)} ms`).join(', ');
