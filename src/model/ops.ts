@@ -12,7 +12,7 @@
 // the backward pass runs).
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
-import { geluForward, layerNormBackwardWebGPU, layerNormForward } from './webgpu-kernels';
+import { fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -65,6 +65,29 @@ const matmulTransposedOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) =
 /** [M, K] · [N, K]ᵀ (the tied output head: hidden states times the embedding table). */
 export function matmulTransposed(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return matmulTransposedOp(a, b) as tf.Tensor2D;
+}
+
+const matmulAddOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D, save: Save) => {
+  save([a, b]);
+  return {
+    // tfjs's fused matmul adds its "bias" (any shape that broadcasts to the output) in the matmul's own
+    // write: one dispatch instead of two.
+    value: tf.fused.matMul({ a, b, bias: c }),
+    gradFunc: (dy, [sa, sb]) => [
+      tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
+      transposedTimes(sa as tf.Tensor2D, dy as tf.Tensor2D),
+      tf.clone(dy),
+    ],
+  };
+});
+
+/**
+ * c + a·b, the residual connection after a projection: on WebGPU one fused dispatch, elsewhere the same
+ * ops as `add(c, matmul(a, b))` (wasm's fused matmul takes only a per-column bias).
+ */
+export function matmulAdd(a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
+  if (fusedWebGPU()) return matmulAddOp(a, b, c) as tf.Tensor2D;
+  return add(c, matmul(a, b));
 }
 
 const addOp = custom((a: tf.Tensor, b: tf.Tensor) => ({
