@@ -10,6 +10,7 @@ import { Rng } from '../src/model/rng';
 import { sample } from '../src/model/sampler';
 import { tf, type BackendName } from '../src/model/tf';
 import { lmStep } from '../src/model/train';
+import { countDispatches } from '../src/model/webgpu-kernels';
 import {
   benchConfig, LEARNING_RATE, SAMPLE_B, SAMPLE_NEW, SAMPLE_PROMPT, TRAIN_B, TRAIN_T, WEIGHT_DECAY, type BenchConfigName,
 } from './configs';
@@ -22,7 +23,6 @@ await runSection(async ({ quick, opts }) => {
   const adapter = backend === 'webgpu' ? await installNodeWebGPU() : undefined;
   await initNodeBackend(backend);
   const out: Record<string, unknown> = { backend, adapter };
-  const dispatches = backend === 'webgpu' ? countWebGPUDispatches() : undefined;
   for (const name of configs) {
     const config = benchConfig(name);
     const model = new GPT(config, 1);
@@ -83,12 +83,11 @@ await runSection(async ({ quick, opts }) => {
         result.sampleNoCacheTokensPerSec = Math.round((SAMPLE_B * SAMPLE_NEW) / (full.ms / 1000));
         result.kvCacheSpeedup = round(full.ms / cached.ms, 3);
       }
-      if (dispatches) {
+      if (backend === 'webgpu') {
         // On a real GPU a step costs about its dispatch count (bench/RESULTS.md "Real GPU"): count them.
-        const count = async (f: () => Promise<unknown>) => { const before = dispatches!.n; await f(); return dispatches!.n - before; };
-        const decode = (n: number) => count(() => sample(model, prompts, { maxNewTokens: n, endToken: -1, seed: 3 }));
+        const decode = (n: number) => countDispatches(() => sample(model, prompts, { maxNewTokens: n, endToken: -1, seed: 3 }));
         result.dispatches = {
-          trainStep: await count(() => lmStep(model, optimizer, examples)),
+          trainStep: await countDispatches(() => lmStep(model, optimizer, examples)),
           decodeStep: (await decode(SAMPLE_NEW)) - (await decode(SAMPLE_NEW - 1)),
         };
       }
@@ -101,14 +100,3 @@ await runSection(async ({ quick, opts }) => {
   return out;
 });
 
-/** Counts the programs tfjs-backend-webgpu dispatches from now on (its `runWebGPUProgram`). */
-function countWebGPUDispatches(): { n: number } {
-  const counter = { n: 0 };
-  const proto = Object.getPrototypeOf(tf.backend()) as { runWebGPUProgram: (...args: unknown[]) => unknown };
-  const inner = proto.runWebGPUProgram;
-  proto.runWebGPUProgram = function (this: unknown, ...args: unknown[]) {
-    counter.n++;
-    return inner.apply(this, args);
-  };
-  return counter;
-}

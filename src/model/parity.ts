@@ -9,6 +9,7 @@ import { initNodeBackend, installNodeWebGPU, releaseNodeWebGPU } from './node-ba
 import { sample } from './sampler';
 import { tf, type BackendName } from './tf';
 import { lmStep } from './train';
+import { countDispatches } from './webgpu-kernels';
 
 export interface ParityReport {
   backend: BackendName;
@@ -32,7 +33,7 @@ export interface FusedReport {
   sameTokens: boolean;
   /** Largest difference of those tokens' log-probs. */
   logProbDiff: number;
-  /** Dispatches (kernels other than reshapes) of one KV-cache decode step, fused and not. */
+  /** GPU programs dispatched by one KV-cache decode step, fused and not. */
   decodeDispatches: { fused: number; unfused: number };
   /** Largest weight difference, relative to the largest weight, after three training steps (fused
    * LayerNorm, GELU and AdamW, the gradients through them) against the same steps with tfjs's ops. */
@@ -110,12 +111,14 @@ async function decodeDispatches(model: GPT): Promise<number> {
     return (r.cache ?? []).flatMap((c) => [c.kT, c.v]);
   }) as tf.Tensor3D[];
   const past = Array.from({ length: prefill.length / 2 }, (_, l) => ({ kT: prefill[2 * l], v: prefill[2 * l + 1] }));
-  const profile = await tf.profile(() => tf.tidy(() => model.forward(tf.fill([B, 1], 4, 'int32') as tf.Tensor2D, {
-    positions: tf.fill([B, 1], P, 'int32') as tf.Tensor2D, attnBias: tf.zeros([B, 1, 1, P + 1]) as tf.Tensor4D, past, lastOnly: true,
-  }).logits));
-  tf.dispose([...prefill, profile.result as tf.Tensor]);
-  // Unnamed entries are customGrad's scopes and reshapes move no data on WebGPU: neither dispatches.
-  return profile.kernels.filter((k) => k.name && k.name !== 'Reshape').length;
+  let logits: tf.Tensor | undefined;
+  const n = await countDispatches(async () => {
+    logits = tf.tidy(() => model.forward(tf.fill([B, 1], 4, 'int32') as tf.Tensor2D, {
+      positions: tf.fill([B, 1], P, 'int32') as tf.Tensor2D, attnBias: tf.zeros([B, 1, 1, P + 1]) as tf.Tensor4D, past, lastOnly: true,
+    }).logits);
+  });
+  tf.dispose([...prefill, logits!]);
+  return n;
 }
 
 async function fusedAgainstOps(): Promise<FusedReport> {

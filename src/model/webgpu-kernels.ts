@@ -568,3 +568,25 @@ export function layerNormBackwardWebGPU(dy: tf.Tensor2D, x: tf.Tensor2D, gain: t
   stats.dispose();
   return [dx, dgain, dbias];
 }
+
+/**
+ * The programs the WebGPU backend dispatches while `f` runs (its `runWebGPUProgram` calls; CPU-forwarded
+ * ops and reshapes dispatch nothing). On a real GPU a step's time follows this count. Diagnostic only:
+ * it wraps the backend's method for the duration of `f`.
+ */
+export async function countDispatches(f: () => Promise<unknown>): Promise<number> {
+  const proto = Object.getPrototypeOf(tf.backend()) as { runWebGPUProgram?: (...args: unknown[]) => unknown };
+  const inner = proto.runWebGPUProgram;
+  if (!inner) throw new Error('countDispatches: the active backend is not WebGPU');
+  let n = 0;
+  proto.runWebGPUProgram = function (this: unknown, ...args: unknown[]) {
+    n++;
+    return inner.apply(this, args);
+  };
+  try {
+    await f();
+  } finally {
+    proto.runWebGPUProgram = inner;
+  }
+  return n;
+}
