@@ -6,12 +6,14 @@ import type { Executor, RunRequest, Verdict } from './types';
 
 let executor: Executor;
 let batches = 0;
+let runs = 0;
 
 beforeAll(async () => {
   const local = createLocalExecutor(await newQuickJSWASMModuleFromVariant(RELEASE_SYNC));
   executor = {
     runBatch: (requests: RunRequest[]): Promise<Verdict[]> => {
       batches++;
+      runs += requests.length;
       return local.runBatch(requests);
     },
     dispose: () => local.dispose(),
@@ -99,6 +101,20 @@ describe('checkAnswers', () => {
     expect(results.map((r) => r.correct)).toEqual([true, false, true, true]);
     expect(batches - before).toBe(1);
   });
+});
+
+it('runs each distinct (program, input) once however many answers need it', async () => {
+  const before = runs;
+  const results = await checkAnswers(executor, [
+    { type: 'deduction', program: DOUBLE, input: '[1]', answer: '[2]' },
+    { type: 'deduction', program: DOUBLE, input: '[1]', answer: '[3]' },
+    { type: 'deduction', program: DOUBLE, input: '[1]', answer: '[2.0]' },
+    { type: 'abduction', program: GT3, output: 'false', answer: '0' },
+    { type: 'abduction', program: GT3, output: 'true', answer: '0' },
+    { type: 'abduction', program: GT3, output: 'true', answer: '7' },
+  ]);
+  expect(results.map((r) => r.correct)).toEqual([true, false, true, true, false, true]);
+  expect(runs - before).toBe(3); // DOUBLE on [1]; GT3 on 0; GT3 on 7
 });
 
 describe('validateProposals', () => {

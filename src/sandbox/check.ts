@@ -34,7 +34,22 @@ type Plan = CheckResult | { first: number; expected: string[] };
 export async function checkAnswers(executor: Executor, items: CheckRequest[]): Promise<CheckResult[]> {
   const runs: RunRequest[] = [];
   const plans = items.map((item) => plan(item, runs));
-  const verdicts = runs.length > 0 ? await executor.runBatch(runs) : [];
+  // A run is a pure function of (program, input) — validation rejects programs whose two runs disagree —
+  // so each distinct pair runs once: every answer to one deduction task is judged against one run of
+  // its program, and a solver that repeats a favourite answer costs one run per task it tries it on.
+  const distinct = new Map<string, number>();
+  const unique: RunRequest[] = [];
+  const slot = runs.map((r) => {
+    const key = `${r.program}\u0000${r.input}`;
+    let at = distinct.get(key);
+    if (at === undefined) {
+      at = unique.push(r) - 1;
+      distinct.set(key, at);
+    }
+    return at;
+  });
+  const uniqueVerdicts = unique.length > 0 ? await executor.runBatch(unique) : [];
+  const verdicts = slot.map((at) => uniqueVerdicts[at]);
   return plans.map((p) => ('correct' in p ? p : judge(verdicts.slice(p.first, p.first + p.expected.length), p.expected)));
 }
 
