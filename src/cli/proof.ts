@@ -181,8 +181,9 @@ function report(out: string, json: boolean, suite: Suite): void {
     // The generator diagnostics: the solver on the generator's tasks against the base and against the
     // solver on the (frozen) proposer's tasks; the proposer with generator references against full AZR.
     ['generator-tasks', 'base'], ['generator-tasks', 'solver-only'], ['full-generator-refs', 'base'], ['full-generator-refs', 'generator-tasks'], ['full-guess', 'base'], ['full-guess', 'full'], ['full-guess-both', 'base'], ['full-guess-both', 'full'],
-    ['full-rollouts', 'base'], ['full-rollouts', 'full'], ['full-rollouts-guess', 'base'], ['full-rollouts-guess', 'full'], ['full-kl-guess', 'base'], ['full-kl-guess', 'full']];
-  const ours = ['full', 'solver-only', 'solver-only-matched', 'full-novelty', 'generator-tasks', 'full-guess', 'full-guess-both', 'full-rollouts', 'full-rollouts-guess', 'full-kl-guess'];
+    ['full-rollouts', 'base'], ['full-rollouts', 'full'], ['full-rollouts-guess', 'base'], ['full-rollouts-guess', 'full'], ['full-kl-guess', 'base'], ['full-kl-guess', 'full'],
+    ['full-entropy-guess', 'base'], ['full-entropy-guess', 'full'], ['full-entropy-guess', 'full-kl-guess']];
+  const ours = ['full', 'solver-only', 'solver-only-matched', 'full-novelty', 'generator-tasks', 'full-guess', 'full-guess-both', 'full-rollouts', 'full-rollouts-guess', 'full-kl-guess', 'full-entropy-guess'];
   for (const v of PROOF_VARIANTS) if (!ours.includes(v.name)) pairs.push([v.name, 'full']);
   const summary = buildReport(runs, pairs.filter(([a, b]) => present.has(a) && present.has(b)));
   const dynamics: Record<string, Dynamics> = {};
