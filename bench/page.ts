@@ -180,6 +180,9 @@ await runSection(async ({ opts }) => {
           maxMs: durations.length ? round(Math.max(...durations)) : 0,
           totalMs: round(durations.reduce((a, b) => a + b, 0)),
           over100ms: durations.filter((d) => d > 100).length,
+          // When each came, after Start: against firstPointMs, a task at the first step's arrival is the
+          // first render of the step's charts, feed and buffers.
+          atMs: inWindow.map((t) => round(t.start - marks.start!)),
         },
         pageErrors: errors,
         domNodes,
