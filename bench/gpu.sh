@@ -63,4 +63,18 @@ section torch 200 torch.ts configs=default,small backends=webgpu cuda=1 steps=10
 section model-large 80 model.ts backend=webgpu configs=small,medium trainRuns=2
 # The wasm backend on this machine's CPU, the same run's reference.
 section model-wasm 45 model.ts backend=wasm configs=tiny,default
+# Opt-in (GPU_SECTIONS="pretrain-small"): a `small` base pretrained by PyTorch on the GPU from our own data
+# (`npm run pretrain -- --engine torch`; the data is generated and labelled on this machine's CPUs, the
+# trained weights are evaluated by our model before the checkpoint is written). The checkpoint comes back
+# in pieces under 15 MB (OUTDIR/small.tar.part-*): cat them | tar -x.
+if [[ " ${GPU_SECTIONS:-} " == *" pretrain-small "* ]]; then
+  echo "== pretrain-small, at most ${PRETRAIN_SECONDS:-420} s"
+  t0=$SECONDS
+  timeout -k 5 "${PRETRAIN_SECONDS:-420}" env AZR_PYTHON="$AZR_PYTHON" node --import tsx src/cli/pretrain.ts --engine torch --device cuda \
+    --model small --seed "${PRETRAIN_SEED:-0}" --steps "${PRETRAIN_STEPS:-3000}" --batch 32 --lr 1e-3 --examples "${PRETRAIN_EXAMPLES:-40000}" \
+    --out /tmp/small --log-every 50 --eval-every 500 > "$OUT_DIR/pretrain-small.jsonl"
+  echo "== pretrain-small: exit $? after $((SECONDS - t0)) s"
+  tail -3 "$OUT_DIR/pretrain-small.jsonl"
+  [ -f /tmp/small/manifest.json ] && tar -C /tmp -cf - small/manifest.json small/weights.bin | split -b 15M - "$OUT_DIR/small.tar.part-"
+fi
 echo "== done after $SECONDS s"

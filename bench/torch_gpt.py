@@ -13,6 +13,13 @@ float32 [B*T, V]) and ours.json (our loss, gradient norm and loss after one Adam
 --bench-steps N times N training steps on random tokens (on --device: cuda is the GPU reference of
 bench/gpu.sh; loss.item() in each step waits for the GPU, so the wall time is the step's). Prints one JSON object.
 
+--pretrain DIR is `npm run pretrain -- --engine torch`'s optimiser: DIR holds init/ (the initial weights,
+our checkpoint format), data.json (train / val / heldout examples as [prompt length, ids...]) and
+plan.json (per step: learning rate and example indices; weight decay, clipping, log and eval cadence),
+all written by src/cli/pretrain.ts. It takes the same steps as our engine would (same batches, schedule,
+AdamW with decay on matrices, global-norm clipping, loss = mean over target tokens), prints JSON lines
+of losses, and writes DIR/weights.bin (float32, init/'s manifest order) for pretrain.ts to check and save.
+
 Needs Debian's python3-torch WITH libopenblas0-pthread (without OpenBLAS its matmuls run on the
 reference BLAS, about 20x slower): apt-get install -y python3-torch libopenblas0-pthread
 """
@@ -92,6 +99,84 @@ def train_step(model, opt, ids, max_grad_norm=1.0):
     return loss.item(), norm.item()
 
 
+def pack(examples, indices, device):
+    """Right-padded inputs and targets of the chosen examples, and 1 on target positions (after the prompt)."""
+    rows = [examples[i] for i in indices]
+    T = max(len(r) - 1 for r in rows) - 1
+    ids = torch.zeros((len(rows), T + 1), dtype=torch.long)
+    weights = torch.zeros((len(rows), T))
+    for b, r in enumerate(rows):
+        prompt, seq = r[0], r[1:]
+        ids[b, :len(seq)] = torch.tensor(seq)
+        weights[b, prompt - 1:len(seq) - 1] = 1.0
+    return ids.to(device), weights.to(device)
+
+
+def target_loss(model, examples, indices, device):
+    ids, weights = pack(examples, indices, device)
+    logits = model(ids[:, :-1])
+    nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction='none')
+    return (nll * weights.reshape(-1)).sum(), weights.sum()
+
+
+def mean_loss(model, examples, device, chunk=64):
+    with torch.no_grad():
+        total, n = 0.0, 0.0
+        for i in range(0, len(examples), chunk):
+            s, w = target_loss(model, examples, range(i, min(len(examples), i + chunk)), device)
+            total += s.item()
+            n += w.item()
+    return total / n if n else float('nan')
+
+
+def pretrain(folder, device_name):
+    device = torch.device(device_name)
+    with open(os.path.join(folder, 'plan.json')) as f:
+        plan = json.load(f)
+    with open(os.path.join(folder, 'data.json')) as f:
+        data = json.load(f)
+    with open(os.path.join(folder, 'init', 'manifest.json')) as f:
+        manifest = json.load(f)
+    config, weights = load_checkpoint(os.path.join(folder, 'init'))
+    model = GPT(config, weights).to(device)
+    opt = optimizer_for(model, plan['lr'][0] if plan['lr'] else 0.0, plan['weightDecay'])
+    log_every, eval_every = plan['logEvery'], plan['evalEvery']
+    loss_sum = grad_sum = 0.0
+    tokens = 0
+    t_steps = 0.0
+    started = time.perf_counter()
+    emit = lambda rec: print(json.dumps(rec), flush=True)
+    for step, (lr, batch) in enumerate(zip(plan['lr'], plan['batches']), start=1):
+        t0 = time.perf_counter()
+        for g in opt.param_groups:
+            g['lr'] = lr
+        s, w = target_loss(model, data['train'], batch, device)
+        loss = s / w
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), plan['maxGradNorm'])
+        opt.step()
+        loss_sum += loss.item()
+        grad_sum += norm.item()
+        t_steps += time.perf_counter() - t0
+        tokens += sum(len(data['train'][i]) - 1 for i in batch)
+        if step % log_every == 0 or step == len(plan['lr']):
+            k = log_every if step % log_every == 0 else step % log_every
+            emit({'step': step, 'loss': loss_sum / k, 'lr': lr, 'gradNorm': grad_sum / k, 'tokensPerSecond': round(tokens / t_steps), 'elapsedS': round(time.perf_counter() - started, 1)})
+            loss_sum = grad_sum = 0.0
+            tokens = 0
+            t_steps = 0.0
+        if step % eval_every == 0 and step != len(plan['lr']):
+            emit({'step': step, 'valLoss': mean_loss(model, data['val'], device), 'heldoutLoss': mean_loss(model, data['heldout'], device), 'elapsedS': round(time.perf_counter() - started, 1)})
+    final = {'step': len(plan['lr']), 'valLoss': mean_loss(model, data['val'], device), 'heldoutLoss': mean_loss(model, data['heldout'], device)}
+    names = {name.replace('.', '__'): name for name in (w['name'] for w in manifest['weights'])}
+    by_name = {names[k]: v.detach().to('cpu').contiguous() for k, v in model.p.items()}
+    flat = torch.cat([by_name[w['name']].reshape(-1) for w in manifest['weights']])
+    with open(os.path.join(folder, 'weights.bin'), 'wb') as f:
+        f.write(flat.numpy().astype('<f4').tobytes())
+    emit({'event': 'torch-done', **final, 'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu', 'torch': torch.__version__, 'elapsedS': round(time.perf_counter() - started, 1)})
+
+
 def blas_library():
     try:
         with open('/proc/self/maps') as f:
@@ -103,7 +188,8 @@ def blas_library():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--ckpt', required=True)
+    ap.add_argument('--ckpt')
+    ap.add_argument('--pretrain')
     ap.add_argument('--check')
     ap.add_argument('--bench-steps', type=int, default=0)
     ap.add_argument('--batch', type=int, default=16)
@@ -114,6 +200,9 @@ def main():
     ap.add_argument('--device', default='cpu')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.pretrain:
+        pretrain(args.pretrain, args.device)
+        return
     config, weights = load_checkpoint(args.ckpt)
     out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'config': config}
 

@@ -17,7 +17,31 @@ function pretrain(out: string, extra: string[] = ['--seed', '3', '--model', 'tin
 /** The log without its timing fields. */
 const untimed = (lines: Record<string, unknown>[]) => lines.map(({ elapsedS: _e, tokensPerSecond: _t, seconds: _s, ...rest }) => rest);
 
+const PYTHON = process.env.AZR_PYTHON ?? '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+
 describe('npm run pretrain', () => {
+  // PyTorch is the reference of `npm run bench` and optional here (README: how to install it): without
+  // it this test is skipped, saying so.
+  it('--engine torch takes the same steps as ours: the same loss curve, and its weights evaluate the same here', (ctx) => {
+    if (!hasTorch) {
+      console.warn(`pretrain --engine torch skipped: ${PYTHON} has no torch`);
+      ctx.skip();
+    }
+    const ours = pretrain(join(dir, 'ours'), ['--seed', '5', '--model', 'tiny']);
+    const torch = pretrain(join(dir, 'torch'), ['--seed', '5', '--model', 'tiny', '--engine', 'torch']);
+    const losses = (lines: Record<string, unknown>[]) => lines.filter((l) => typeof l.loss === 'number').map((l) => [l.step, l.loss as number] as const);
+    const [a, b] = [losses(ours), losses(torch)];
+    expect(b.map(([step]) => step)).toEqual([1, 2, 3, 4]);
+    a.forEach(([, loss], i) => expect(Math.abs(loss - b[i][1])).toBeLessThan(1e-3));
+    const check = torch.find((l) => l.event === 'engine-check')!;
+    expect(Math.abs((check.torchValLoss as number) - (check.valLoss as number))).toBeLessThan(1e-3);
+    const finalVal = (lines: Record<string, unknown>[]) => lines.filter((l) => typeof l.valLoss === 'number' && l.step === 4).at(-1)!.valLoss as number;
+    expect(Math.abs(finalVal(ours) - finalVal(torch))).toBeLessThan(1e-3);
+    const manifest = JSON.parse(readFileSync(join(dir, 'torch', 'manifest.json'), 'utf8'));
+    expect(manifest.meta.backend).toBe('torch cpu');
+  });
+
   it('trains reproducibly, logs the loss curve and leaves a checkpoint with its manifest', () => {
     const a = pretrain(join(dir, 'a'));
     const b = pretrain(join(dir, 'b'));

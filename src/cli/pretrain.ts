@@ -6,8 +6,11 @@
 // lines on stdout (also written to DIR/train-log.jsonl) and saves the checkpoint to DIR — every
 // --save-every steps and at the end — with a manifest: config, tokenizer version, seed, data, steps,
 // wall time, backend and final losses. Same seed and backend, same data, batches and loss curve.
-import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { CONFIG_SPECS } from '../azr/config';
 import { createRng, type Rng } from '../azr/rng';
 import { buildPretrainExamples, examplesFromPrograms, PRETRAIN_MIX, type PretrainExample } from '../data/dataset';
@@ -35,6 +38,11 @@ const USAGE = `usage: npm run pretrain -- --seed S --out DIR [options]
   --from DIR          continue training this checkpoint (its model size; fresh optimiser and schedule;
                       use another --seed than its own for new programs); default: random initialisation
   --backend NAME      cpu | wasm | webgpu (default: the fastest available, reason on stderr)
+  --engine NAME       tfjs (default) | torch: the same steps (initial weights, batches, schedule, AdamW,
+                      clipping) taken by bench/torch_gpt.py in PyTorch ($AZR_PYTHON, default
+                      /usr/bin/python3), for a GPU; the data, the final losses and the checkpoint stay
+                      ours (the trained weights are loaded back and evaluated here; no intermediate saves)
+  --device NAME       with --engine torch: cpu (default) | cuda
   --lr X              peak learning rate (default 1e-3): linear warm-up, then cosine decay to 10 %
   --warmup N          warm-up steps (default: 5 % of the steps, at most 200)
   --weight-decay X    AdamW decoupled weight decay (default 0.01)
@@ -121,7 +129,7 @@ async function main(): Promise<void> {
     model: { type: 'string' }, backend: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
     'weight-decay': { type: 'string' }, examples: { type: 'string' }, 'val-examples': { type: 'string' },
     'eval-every': { type: 'string' }, 'save-every': { type: 'string' }, 'log-every': { type: 'string' },
-    from: { type: 'string' },
+    from: { type: 'string' }, engine: { type: 'string' }, device: { type: 'string' },
   }, USAGE, fail);
   if (!args) return;
   if (!args.out) fail(`--out DIR is required\n\n${USAGE}`);
@@ -140,6 +148,10 @@ async function main(): Promise<void> {
   const evalEvery = intArg(args['eval-every'], 'eval-every', 200);
   const saveEvery = intArg(args['save-every'], 'save-every', 500);
   const logEvery = intArg(args['log-every'], 'log-every', 10);
+  const engine = args.engine ?? 'tfjs';
+  if (engine !== 'tfjs' && engine !== 'torch') fail('--engine must be tfjs or torch');
+  const device = args.device ?? 'cpu';
+  if (args.device !== undefined && engine !== 'torch') fail('--device goes with --engine torch');
 
   mkdirSync(out, { recursive: true });
   const logFile = join(out, 'train-log.jsonl');
@@ -224,7 +236,7 @@ async function main(): Promise<void> {
   const save = async (step: number) => {
     const meta = {
       kind: 'pretrain', seed, preset: from ? (from.meta?.preset ?? 'from checkpoint') : preset, from, step, steps, batch, learningRate: peakLr, warmup, weightDecay,
-      schedule: 'linear warm-up, cosine decay to 10 %', backend: choice.name, wallTimeS: elapsedS(),
+      schedule: 'linear warm-up, cosine decay to 10 %', backend: engine === 'torch' ? `torch ${torchDevice ?? device}` : choice.name, wallTimeS: elapsedS(),
       finalLoss: lastLoss, valLoss, heldoutLoss, tokenizerVersion: TOKENIZER_VERSION, data: dataRecord,
       command: `npm run pretrain -- ${process.argv.slice(2).join(' ')}`, savedAt: new Date().toISOString(),
     };
@@ -241,7 +253,27 @@ async function main(): Promise<void> {
     emit({ step, valLoss: round(valLoss), heldoutLoss: round(heldoutLoss), elapsedS: elapsedS() });
   };
 
+  let torchDevice: string | undefined;
   await validate(0);
+  if (engine === 'torch') {
+    const torchVal = await trainWithTorch(model, train, valSet, heldoutSet, {
+      steps, lr: (step) => learningRate(step, steps, peakLr, warmup), next, weightDecay, logEvery, evalEvery, device, dir: join(out, '.torch'),
+    }, emit);
+    torchDevice = torchVal.device;
+    lastLoss = torchVal.lastLoss;
+    const trained = await readCheckpointDir(join(out, '.torch', 'trained'));
+    model.dispose();
+    model = modelFromCheckpoint(trained, TOKENIZER_VERSION);
+    await validate(steps);
+    // The weights PyTorch trained, evaluated by our model: the two losses must agree.
+    emit({ event: 'engine-check', torchValLoss: round(torchVal.valLoss), valLoss: round(valLoss), torchHeldoutLoss: round(torchVal.heldoutLoss), heldoutLoss: round(heldoutLoss) });
+    rmSync(join(out, '.torch'), { recursive: true, force: true });
+    await save(steps);
+    optimizer.dispose();
+    model.dispose();
+    releaseNodeWebGPU();
+    return;
+  }
   for (let step = 1; step <= steps; step++) {
     const lr = learningRate(step, steps, peakLr, warmup);
     optimizer.learningRate = lr;
@@ -269,6 +301,58 @@ async function main(): Promise<void> {
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
+
+const TORCH_SCRIPT = fileURLToPath(new URL('../../bench/torch_gpt.py', import.meta.url));
+
+interface TorchPlan {
+  steps: number;
+  lr: (step: number) => number;
+  next: () => number[];
+  weightDecay: number;
+  logEvery: number;
+  evalEvery: number;
+  device: string;
+  dir: string;
+}
+
+/**
+ * Hands the optimisation to bench/torch_gpt.py --pretrain: writes the initial weights, the examples and
+ * the plan (each step's learning rate and batch, drawn here exactly as our engine draws them), relays its
+ * JSON lines, and leaves the trained weights in DIR/trained as a checkpoint of ours.
+ */
+async function trainWithTorch(
+  model: GPT, train: readonly Encoded[], val: readonly Encoded[], heldout: readonly Encoded[], plan: TorchPlan,
+  emit: (record: Record<string, unknown>) => void,
+): Promise<{ lastLoss: number; valLoss: number; heldoutLoss: number; device: string }> {
+  rmSync(plan.dir, { recursive: true, force: true });
+  const init = await serializeModel(model, TOKENIZER_VERSION, { kind: 'pretrain-init' });
+  await writeCheckpointDir(join(plan.dir, 'init'), init);
+  const rows = (set: readonly Encoded[]) => set.map((e) => [e.promptIds.length, ...e.promptIds, ...e.targetIds]);
+  writeFileSync(join(plan.dir, 'data.json'), JSON.stringify({ train: rows(train), val: rows(val), heldout: rows(heldout) }));
+  const steps = Array.from({ length: plan.steps }, (_, i) => i + 1);
+  writeFileSync(join(plan.dir, 'plan.json'), JSON.stringify({
+    lr: steps.map(plan.lr), batches: steps.map(() => plan.next()), weightDecay: plan.weightDecay, maxGradNorm: 1,
+    logEvery: plan.logEvery, evalEvery: plan.evalEvery,
+  }));
+  const python = process.env.AZR_PYTHON ?? '/usr/bin/python3';
+  const child = spawn(python, [TORCH_SCRIPT, '--pretrain', plan.dir, '--device', plan.device], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let done: Record<string, number | string> | undefined;
+  let lastLoss = NaN;
+  for await (const line of createInterface({ input: child.stdout })) {
+    const record = JSON.parse(line) as Record<string, number | string>;
+    if (record.event === 'torch-done') done = record;
+    else {
+      if (typeof record.loss === 'number') lastLoss = record.loss;
+      emit({ engine: 'torch', ...record });
+    }
+  }
+  const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  if (code !== 0 || !done) throw new Error(`${python} ${TORCH_SCRIPT} --pretrain exited with ${code}${done ? '' : ' before it finished'}`);
+  // Our manifest with PyTorch's weights: the same names, shapes and order.
+  const weights = readFileSync(join(plan.dir, 'weights.bin'));
+  await writeCheckpointDir(join(plan.dir, 'trained'), { manifest: init.manifest, weights: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) });
+  return { lastLoss, valLoss: Number(done.valLoss), heldoutLoss: Number(done.heldoutLoss), device: String(done.device) };
+}
 
 main().catch((e: unknown) => {
   process.stderr.write(`pretrain: ${e instanceof Error ? e.message : String(e)}\n`);
