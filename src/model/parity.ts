@@ -8,7 +8,7 @@ import { crossEntropyLoss, packLM } from './loss';
 import { initNodeBackend, installNodeWebGPU, releaseNodeWebGPU } from './node-backend';
 import { sample } from './sampler';
 import { tf, type BackendName } from './tf';
-import { lmStep } from './train';
+import { lmStep, policyStep } from './train';
 import { countDispatches } from './webgpu-kernels';
 
 export interface ParityReport {
@@ -40,6 +40,24 @@ export interface FusedReport {
   trainedWeightsDiff: number;
   /** Largest weight difference after three AdamW updates from the same gradients, fused and not. */
   adamWDiff: number;
+  /** Live tensors after each of four rounds of training, sampling and a policy step with the fused
+   * kernels: every tensor they make is owned, so the count stays flat. */
+  tensorsByRound: number[];
+}
+
+async function tensorsByRound(): Promise<number[]> {
+  const m = new GPT(config, 13);
+  const optimizer = new AdamW(m.params, { learningRate: 1e-3 });
+  const counts: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    await lmStep(m, optimizer, examples);
+    const drawn = await sample(m, [{ prompt: [2, 5] }, { prompt: [4] }], { maxNewTokens: 5, endToken: -1, seed: round });
+    await policyStep(m, optimizer, drawn.map((r, k) => ({ promptIds: k ? [4] : [2, 5], responseIds: r.tokens, oldLogProbs: r.logProbs, advantage: k ? 1 : -1 })));
+    counts.push(tf.memory().numTensors);
+  }
+  optimizer.dispose();
+  m.dispose();
+  return counts;
 }
 
 /** Three AdamW updates (decay, clipping scale) of a matrix and a vector from fixed gradients → the weights. */
@@ -135,6 +153,7 @@ async function fusedAgainstOps(): Promise<FusedReport> {
     decodeDispatches: { fused: await withFused(true, () => decodeDispatches(model)), unfused: await withFused(false, () => decodeDispatches(model)) },
     trainedWeightsDiff: 0,
     adamWDiff: 0,
+    tensorsByRound: await withFused(true, tensorsByRound),
   };
   const [adamFused, adamOps] = [await withFused(true, adamWUpdates), await withFused(false, adamWUpdates)];
   adamFused.forEach((w, i) => { report.adamWDiff = Math.max(report.adamWDiff, relDiff(w, adamOps[i])); });
@@ -173,7 +192,8 @@ export async function checkParity(backend: BackendName): Promise<ParityReport> {
     sampledSame: JSON.stringify(got.sampled) === JSON.stringify(ref.sampled),
     fused: backend === 'webgpu' ? await fusedAgainstOps() : undefined,
   };
-  const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused < report.fused.decodeDispatches.unfused && report.fused.trainedWeightsDiff < 1e-3 && report.fused.adamWDiff < 1e-6);
+  const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused < report.fused.decodeDispatches.unfused && report.fused.trainedWeightsDiff < 1e-3 && report.fused.adamWDiff < 1e-6
+    && report.fused.tensorsByRound.every((n) => n === report.fused!.tensorsByRound[0]));
   return {
     ...report,
     ok: report.logitsDiff < 1e-3 && report.gradDiff < 1e-2 && report.lossDiff < 1e-4 && report.stepLossDiff < 1e-4 && report.sampledSame && fusedOk,
