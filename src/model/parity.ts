@@ -40,7 +40,7 @@ export interface FusedReport {
   trainedWeightsDiff: number;
   /** Largest weight difference after three AdamW updates from the same gradients, fused and not. */
   adamWDiff: number;
-  /** Live tensors after each of four rounds of training, sampling and a policy step with the fused
+  /** Live tensors after each of three rounds of training, sampling and a policy step with the fused
    * kernels: every tensor they make is owned, so the count stays flat. */
   tensorsByRound: number[];
 }
@@ -49,9 +49,9 @@ async function tensorsByRound(): Promise<number[]> {
   const m = new GPT(config, 13);
   const optimizer = new AdamW(m.params, { learningRate: 1e-3 });
   const counts: number[] = [];
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 3; round++) {
     await lmStep(m, optimizer, examples);
-    const drawn = await sample(m, [{ prompt: [2, 5] }, { prompt: [4] }], { maxNewTokens: 5, endToken: -1, seed: round });
+    const drawn = await sample(m, [{ prompt: [2, 5] }, { prompt: [4] }], { maxNewTokens: 3, endToken: -1, seed: round });
     await policyStep(m, optimizer, drawn.map((r, k) => ({ promptIds: k ? [4] : [2, 5], responseIds: r.tokens, oldLogProbs: r.logProbs, advantage: k ? 1 : -1 })));
     counts.push(tf.memory().numTensors);
   }
