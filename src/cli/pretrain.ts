@@ -254,27 +254,19 @@ async function main(): Promise<void> {
   };
 
   let torchDevice: string | undefined;
+  let torchRun: Awaited<ReturnType<typeof trainWithTorch>> | undefined;
   await validate(0);
   if (engine === 'torch') {
-    const torchVal = await trainWithTorch(model, train, valSet, heldoutSet, {
+    torchRun = await trainWithTorch(model, train, valSet, heldoutSet, {
       steps, lr: (step) => learningRate(step, steps, peakLr, warmup), next, weightDecay, logEvery, evalEvery, device, dir: join(out, '.torch'),
     }, emit);
-    torchDevice = torchVal.device;
-    lastLoss = torchVal.lastLoss;
+    torchDevice = torchRun.device;
+    lastLoss = torchRun.lastLoss;
     const trained = await readCheckpointDir(join(out, '.torch', 'trained'));
     model.dispose();
     model = modelFromCheckpoint(trained, TOKENIZER_VERSION);
-    await validate(steps);
-    // The weights PyTorch trained, evaluated by our model: the two losses must agree.
-    emit({ event: 'engine-check', torchValLoss: round(torchVal.valLoss), valLoss: round(valLoss), torchHeldoutLoss: round(torchVal.heldoutLoss), heldoutLoss: round(heldoutLoss) });
-    rmSync(join(out, '.torch'), { recursive: true, force: true });
-    await save(steps);
-    optimizer.dispose();
-    model.dispose();
-    releaseNodeWebGPU();
-    return;
   }
-  for (let step = 1; step <= steps; step++) {
+  for (let step = 1; engine === 'tfjs' && step <= steps; step++) {
     const lr = learningRate(step, steps, peakLr, warmup);
     optimizer.learningRate = lr;
     const examples = next().map((i) => lmExample(train[i]));
@@ -294,6 +286,11 @@ async function main(): Promise<void> {
     if (step % saveEvery === 0 && step !== steps) await save(step);
   }
   await validate(steps);
+  if (torchRun) {
+    // The weights PyTorch trained, evaluated by our model: the two losses must agree.
+    emit({ event: 'engine-check', torchValLoss: round(torchRun.valLoss), valLoss: round(valLoss), torchHeldoutLoss: round(torchRun.heldoutLoss), heldoutLoss: round(heldoutLoss) });
+    rmSync(join(out, '.torch'), { recursive: true, force: true });
+  }
   await save(steps);
   optimizer.dispose();
   model.dispose();

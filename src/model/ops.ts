@@ -35,15 +35,14 @@ function transposedTimes(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
   return tf.transpose(tf.matMul(tf.transpose(g), a)) as tf.Tensor2D;
 }
 
+/** Gradients of a·b with respect to a and b, given dy. */
+function matmulGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor[] {
+  return [tf.matMul(dy as tf.Tensor2D, tf.transpose(b as tf.Tensor2D)), transposedTimes(a as tf.Tensor2D, dy as tf.Tensor2D)];
+}
+
 const matmulOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) => {
   save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy, [sa, sb]) => [
-      tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
-      transposedTimes(sa as tf.Tensor2D, dy as tf.Tensor2D),
-    ],
-  };
+  return { value: tf.matMul(a, b), gradFunc: (dy, [sa, sb]) => matmulGrads(dy, sa, sb) };
 });
 
 /** [M, K] · [K, N]. */
@@ -73,11 +72,7 @@ const matmulAddOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D, save
     // tfjs's fused matmul adds its "bias" (any shape that broadcasts to the output) in the matmul's own
     // write: one dispatch instead of two.
     value: tf.fused.matMul({ a, b, bias: c }),
-    gradFunc: (dy, [sa, sb]) => [
-      tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
-      transposedTimes(sa as tf.Tensor2D, dy as tf.Tensor2D),
-      tf.clone(dy),
-    ],
+    gradFunc: (dy, [sa, sb]) => [...matmulGrads(dy, sa, sb), tf.clone(dy)],
   };
 });
 
@@ -195,26 +190,22 @@ export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D):
 }
 
 const GELU_K = 1.702;
+
+/** d/dx x·σ(kx) = σ + k·x·σ·(1 − σ), times dy, with s = σ(kx). */
+function geluGrad(dy: tf.Tensor, x: tf.Tensor, s: tf.Tensor): tf.Tensor {
+  return tf.mul(dy, tf.add(s, tf.mul(tf.mul(tf.mul(x, s), tf.sub(1, s)), GELU_K)));
+}
+
 const geluOp = custom((x: tf.Tensor, save: Save) => {
   // On WebGPU one fused dispatch (./webgpu-kernels); the gradient recomputes σ(kx) from x.
   const fusedValue = geluForward(x, GELU_K);
   if (fusedValue) {
     save([x]);
-    return {
-      value: fusedValue,
-      gradFunc: (dy, [sx]) => {
-        const s = tf.sigmoid(tf.mul(sx, GELU_K));
-        return [tf.mul(dy, tf.add(s, tf.mul(tf.mul(tf.mul(sx, s), tf.sub(1, s)), GELU_K)))];
-      },
-    };
+    return { value: fusedValue, gradFunc: (dy, [sx]) => [geluGrad(dy, sx, tf.sigmoid(tf.mul(sx, GELU_K)))] };
   }
   const s = tf.sigmoid(tf.mul(x, GELU_K));
   save([x, s]);
-  return {
-    value: tf.mul(x, s),
-    // d/dx x·σ(kx) = σ + k·x·σ·(1 − σ)
-    gradFunc: (dy, [sx, ss]) => [tf.mul(dy, tf.add(ss, tf.mul(tf.mul(tf.mul(sx, ss), tf.sub(1, ss)), GELU_K)))],
-  };
+  return { value: tf.mul(x, s), gradFunc: (dy, [sx, ss]) => [geluGrad(dy, sx, ss)] };
 });
 
 /** GELU in its sigmoid form `x·σ(1.702x)`: fewer kernels than the tanh form, same shape. */

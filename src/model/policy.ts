@@ -39,23 +39,20 @@ export class ModelPolicy implements Policy {
     // One sampler call for every request, whatever its length cap and temperature: the batch decodes
     // together, so its sequential decode steps are the longest cap's rather than the sum over caps.
     const prompts = requests.map((r) => this.encode(r.prompt));
+    const caps = requests.map((r, i) => Math.max(0, Math.min(r.maxTokens, this.contextLength - prompts[i].length)));
     const members: number[] = [];
-    requests.forEach((r, i) => {
-      const cap = Math.max(0, Math.min(r.maxTokens, this.contextLength - prompts[i].length));
+    caps.forEach((cap, i) => {
       // The prompt fills the context: nothing can be written, which the loop reads as malformed.
       if (cap === 0) out[i] = { text: '', promptIds: prompts[i], responseIds: [], logProbs: [] };
       else members.push(i);
     });
     if (members.length === 0) return out;
-    const sampleRequests: SampleRequest[] = members.map((i) => {
-      const cap = Math.min(requests[i].maxTokens, this.contextLength - prompts[i].length);
-      return {
-        prompt: prompts[i],
-        maxNewTokens: cap,
-        temperature: requests[i].temperature,
-        constraint: options.constrained ? this.constraintFor(requests[i], cap) : undefined,
-      };
-    });
+    const sampleRequests: SampleRequest[] = members.map((i) => ({
+      prompt: prompts[i],
+      maxNewTokens: caps[i],
+      temperature: requests[i].temperature,
+      constraint: options.constrained ? this.constraintFor(requests[i], caps[i]) : undefined,
+    }));
     const results = await sample(this.model, sampleRequests, {
       maxNewTokens: Math.max(...sampleRequests.map((r) => r.maxNewTokens!)), endToken: SPECIAL.eos,
       temperature: options.temperature, topK: options.topK, greedy: options.greedy, seed: options.seed >>> 0,

@@ -26,6 +26,7 @@
 // itself is only imported dynamically (./tf), after `navigator.gpu` exists, so nothing here imports it.
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { tf } from './tf';
+import type { AdamWScalars } from './wasm-kernels';
 
 const LAYER_NORM = 'AzrLayerNorm';
 const GELU = 'AzrGelu';
@@ -388,19 +389,6 @@ tf.registerKernel({
   },
 });
 
-/** AdamW's scalars for one step (./adamw): the learning rate, the betas, ε, the bias corrections
- * c1 = 1 / (1 − β1ᵗ) and c2 = 1 / (1 − β2ᵗ), the decay factor `keep` and the clipping scale. */
-export interface AdamWStepScalars {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  c1: number;
-  c2: number;
-  keep: number;
-  gradScale: number;
-}
-
 const ADAMW_UNIFORMS = ['lr', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'epsilon', 'c1', 'c2', 'keep', 'gradScale'] as const;
 
 /** Inputs of each of AdamW's programs: each binds only what its shader reads (an unread input's binding
@@ -472,7 +460,7 @@ tf.registerKernel({
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
     const byName = inputs as Record<string, tf.TensorInfo>;
-    const a = attrs as unknown as AdamWStepScalars;
+    const a = attrs as unknown as AdamWScalars;
     const values: Record<(typeof ADAMW_UNIFORMS)[number], number> = { ...a, oneMinusBeta1: 1 - a.beta1, oneMinusBeta2: 1 - a.beta2 };
     const uniforms = ADAMW_UNIFORMS.map((u) => ({ type: 'float32' as const, data: [values[u]] }));
     const gpu = backend as WebGPUBackend;
@@ -542,7 +530,7 @@ export function decodeAttention(qkv: tf.Tensor2D, H: number, bias: tf.Tensor4D, 
 
 /** One AdamW update of a parameter on WebGPU, [param′, m′, v′], or null elsewhere (./adamw then uses
  * tfjs ops, or wasm's kernel). No gradient. */
-export function adamWStep(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, scalars: AdamWStepScalars): tf.Tensor[] | null {
+export function adamWStep(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, scalars: AdamWScalars): tf.Tensor[] | null {
   if (!fusedWebGPU() || [param, grad, m, v].some((t) => t.dtype !== 'float32')) return null;
   return tf.engine().runKernel(ADAMW, { param, grad, m, v }, { ...scalars } as unknown as tf.NamedAttrMap) as tf.Tensor[];
 }
