@@ -17,8 +17,10 @@ bench/gpu.sh; loss.item() in each step waits for the GPU, so the wall time is th
 our checkpoint format), data.json (train / val / heldout examples as [prompt length, ids...]) and
 plan.json (per step: learning rate and example indices; weight decay, clipping, log and eval cadence),
 all written by src/cli/pretrain.ts. It takes the same steps as our engine would (same batches, schedule,
-AdamW with decay on matrices, global-norm clipping, loss = mean over target tokens), prints JSON lines
-of losses, and writes DIR/weights.bin (float32, init/'s manifest order) for pretrain.ts to check and save.
+AdamW with decay on matrices, global-norm clipping, loss = mean over target tokens; the batch's gradient
+accumulated over groups of similar length, so short examples are not padded to the longest), prints JSON
+lines of losses, writes DIR/snapshot.bin every saveEvery steps, and DIR/weights.bin (float32, init/'s
+manifest order) at the end, for pretrain.ts to check and save.
 
 Needs Debian's python3-torch WITH libopenblas0-pthread (without OpenBLAS its matmuls run on the
 reference BLAS, about 20x slower): apt-get install -y python3-torch libopenblas0-pthread
@@ -119,14 +121,42 @@ def target_loss(model, examples, indices, device):
     return (nll * weights.reshape(-1)).sum(), weights.sum()
 
 
-def mean_loss(model, examples, device, chunk=64):
+def length_groups(examples, indices, max_tokens):
+    """The chosen examples sorted by length, longest first, and cut into groups of at most max_tokens
+    padded positions each, so short examples are not padded to the longest one's length. A sum over the
+    groups is the same sum as over one padded batch: only the padding differs."""
+    order = sorted(indices, key=lambda i: len(examples[i]), reverse=True)
+    groups, current = [], []
+    for i in order:
+        # Longest first, so the group's padded length is its first member's.
+        width = len(examples[current[0]]) if current else len(examples[i])
+        if current and (len(current) + 1) * width > max_tokens:
+            groups.append(current)
+            current = []
+        current.append(i)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def mean_loss(model, examples, device, max_tokens=8192):
     with torch.no_grad():
         total, n = 0.0, 0.0
-        for i in range(0, len(examples), chunk):
-            s, w = target_loss(model, examples, range(i, min(len(examples), i + chunk)), device)
+        for group in length_groups(examples, range(len(examples)), max_tokens):
+            s, w = target_loss(model, examples, group, device)
             total += s.item()
             n += w.item()
     return total / n if n else float('nan')
+
+
+def save_weights(model, manifest, path):
+    """Float32 in the manifest's order, written beside and moved in, so a reader never sees half a file."""
+    names = {name.replace('.', '__'): name for name in (w['name'] for w in manifest['weights'])}
+    by_name = {names[k]: v.detach().to('cpu').contiguous() for k, v in model.p.items()}
+    flat = torch.cat([by_name[w['name']].reshape(-1) for w in manifest['weights']])
+    with open(path + '.partial', 'wb') as f:
+        f.write(flat.numpy().astype('<f4').tobytes())
+    os.replace(path + '.partial', path)
 
 
 def pretrain(folder, device_name):
@@ -141,6 +171,8 @@ def pretrain(folder, device_name):
     model = GPT(config, weights).to(device)
     opt = optimizer_for(model, plan['lr'][0] if plan['lr'] else 0.0, plan['weightDecay'])
     log_every, eval_every = plan['logEvery'], plan['evalEvery']
+    save_every = plan.get('saveEvery', 0)
+    max_tokens = plan.get('maxTokens', 8192)
     loss_sum = grad_sum = 0.0
     tokens = 0
     t_steps = 0.0
@@ -150,10 +182,17 @@ def pretrain(folder, device_name):
         t0 = time.perf_counter()
         for g in opt.param_groups:
             g['lr'] = lr
-        s, w = target_loss(model, data['train'], batch, device)
-        loss = s / w
+        # The batch's mean target-token loss, its gradient accumulated over length groups: each group's
+        # summed loss divided by the whole batch's target count, so the sum of the groups' gradients is
+        # the one-batch gradient.
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        targets = sum(len(data['train'][i]) - 1 - data['train'][i][0] for i in batch)
+        loss = 0.0
+        for group in length_groups(data['train'], batch, max_tokens):
+            s, _ = target_loss(model, data['train'], group, device)
+            part = s / targets
+            part.backward()
+            loss += part.detach()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), plan['maxGradNorm'])
         opt.step()
         loss_sum += loss.item()
@@ -168,12 +207,12 @@ def pretrain(folder, device_name):
             t_steps = 0.0
         if step % eval_every == 0 and step != len(plan['lr']):
             emit({'step': step, 'valLoss': mean_loss(model, data['val'], device), 'heldoutLoss': mean_loss(model, data['heldout'], device), 'elapsedS': round(time.perf_counter() - started, 1)})
+        if save_every and step % save_every == 0 and step != len(plan['lr']):
+            # pretrain.ts turns it into a checkpoint of ours, so a run stopped early leaves a usable one.
+            save_weights(model, manifest, os.path.join(folder, 'snapshot.bin'))
+            emit({'event': 'snapshot', 'step': step, 'file': os.path.join(folder, 'snapshot.bin')})
     final = {'step': len(plan['lr']), 'valLoss': mean_loss(model, data['val'], device), 'heldoutLoss': mean_loss(model, data['heldout'], device)}
-    names = {name.replace('.', '__'): name for name in (w['name'] for w in manifest['weights'])}
-    by_name = {names[k]: v.detach().to('cpu').contiguous() for k, v in model.p.items()}
-    flat = torch.cat([by_name[w['name']].reshape(-1) for w in manifest['weights']])
-    with open(os.path.join(folder, 'weights.bin'), 'wb') as f:
-        f.write(flat.numpy().astype('<f4').tobytes())
+    save_weights(model, manifest, os.path.join(folder, 'weights.bin'))
     emit({'event': 'torch-done', **final, 'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu', 'torch': torch.__version__, 'elapsedS': round(time.perf_counter() - started, 1)})
 
 

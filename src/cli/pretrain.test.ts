@@ -7,9 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 const dir = mkdtempSync(join(tmpdir(), 'azr-pretrain-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function pretrain(out: string, extra: string[] = ['--seed', '3', '--model', 'tiny']) {
+function pretrain(out: string, extra: string[] = ['--seed', '3', '--model', 'tiny'], env: Record<string, string> = {}) {
   const r = spawnSync('npx', ['tsx', 'src/cli/pretrain.ts', ...extra, '--out', out, '--steps', '4', '--batch', '4',
-    '--backend', 'wasm', '--examples', '80', '--val-examples', '8', '--eval-every', '2', '--save-every', '2', '--log-every', '1'], { encoding: 'utf8' });
+    '--backend', 'wasm', '--examples', '80', '--val-examples', '8', '--eval-every', '2', '--save-every', '2', '--log-every', '1'],
+  { encoding: 'utf8', env: { ...process.env, ...env } });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
@@ -23,13 +24,14 @@ const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' })
 describe('npm run pretrain', () => {
   // PyTorch is the reference of `npm run bench` and optional here (README: how to install it): without
   // it this test is skipped, saying so.
-  it('--engine torch takes the same steps as ours: the same loss curve, and its weights evaluate the same here', (ctx) => {
+  it('--engine torch takes the same steps as ours: the same loss curve (its gradient summed over length groups), and its weights evaluate the same here', (ctx) => {
     if (!hasTorch) {
       console.warn(`pretrain --engine torch skipped: ${PYTHON} has no torch`);
       ctx.skip();
     }
     const ours = pretrain(join(dir, 'ours'), ['--seed', '5', '--model', 'tiny']);
-    const torch = pretrain(join(dir, 'torch'), ['--seed', '5', '--model', 'tiny', '--engine', 'torch']);
+    // 64 padded positions per group: every example is its own group, the hardest case for the sum.
+    const torch = pretrain(join(dir, 'torch'), ['--seed', '5', '--model', 'tiny', '--engine', 'torch'], { AZR_TORCH_GROUP_TOKENS: '64' });
     const losses = (lines: Record<string, unknown>[]) => lines.filter((l) => typeof l.loss === 'number').map((l) => [l.step, l.loss as number] as const);
     const [a, b] = [losses(ours), losses(torch)];
     expect(b.map(([step]) => step)).toEqual([1, 2, 3, 4]);
@@ -40,6 +42,8 @@ describe('npm run pretrain', () => {
     expect(Math.abs(finalVal(ours) - finalVal(torch))).toBeLessThan(1e-3);
     const manifest = JSON.parse(readFileSync(join(dir, 'torch', 'manifest.json'), 'utf8'));
     expect(manifest.meta.backend).toBe('torch cpu');
+    // PyTorch's weights are saved every --save-every steps too, so a run stopped early leaves a checkpoint.
+    expect(torch.filter((l) => l.event === 'saved').map((l) => l.step)).toEqual([2, 4]);
   });
 
   it('trains reproducibly, logs the loss curve and leaves a checkpoint with its manifest', () => {

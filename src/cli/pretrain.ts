@@ -17,7 +17,7 @@ import { buildPretrainExamples, examplesFromPrograms, PRETRAIN_MIX, type Pretrai
 import { generatePrograms, validityRate, type Labeller } from '../data/generate';
 import { FAMILIES } from '../data/families';
 import { AdamW } from '../model/adamw';
-import { modelFromCheckpoint, serializeModel } from '../model/checkpoint';
+import { modelFromCheckpoint, serializeModel, type Checkpoint } from '../model/checkpoint';
 import { GPT, makeConfig, type PresetName } from '../model/gpt';
 import type { LMExample } from '../model/loss';
 import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
@@ -233,7 +233,7 @@ async function main(): Promise<void> {
   let valLoss = NaN;
   let heldoutLoss = NaN;
 
-  const save = async (step: number) => {
+  const save = async (step: number, trained: GPT = model) => {
     const meta = {
       kind: 'pretrain', seed, preset: from ? (from.meta?.preset ?? 'from checkpoint') : preset, from, step, steps, batch, learningRate: peakLr, warmup, weightDecay,
       schedule: 'linear warm-up, cosine decay to 10 %', backend: engine === 'torch' ? `torch ${torchDevice ?? device}` : choice.name, wallTimeS: elapsedS(),
@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     };
     // Written beside, then moved in (manifest last), so a run killed mid-save keeps the previous one.
     const partial = join(out, '.partial');
-    await writeCheckpointDir(partial, await serializeModel(model, TOKENIZER_VERSION, meta));
+    await writeCheckpointDir(partial, await serializeModel(trained, TOKENIZER_VERSION, meta));
     for (const file of ['weights.bin', 'manifest.json']) renameSync(join(partial, file), join(out, file));
     rmSync(partial, { recursive: true, force: true });
     emit({ event: 'saved', step, dir: out });
@@ -257,9 +257,24 @@ async function main(): Promise<void> {
   let torchRun: Awaited<ReturnType<typeof trainWithTorch>> | undefined;
   await validate(0);
   if (engine === 'torch') {
+    // PyTorch's losses stand in the snapshots' manifests until our model re-measures the final one.
+    const relay = (record: Record<string, unknown>) => {
+      if (typeof record.loss === 'number') lastLoss = record.loss;
+      if (typeof record.valLoss === 'number') valLoss = record.valLoss;
+      if (typeof record.heldoutLoss === 'number') heldoutLoss = record.heldoutLoss;
+      emit(record);
+    };
     torchRun = await trainWithTorch(model, train, valSet, heldoutSet, {
-      steps, lr: (step) => learningRate(step, steps, peakLr, warmup), next, weightDecay, logEvery, evalEvery, device, dir: join(out, '.torch'),
-    }, emit);
+      steps, lr: (step) => learningRate(step, steps, peakLr, warmup), next, weightDecay, logEvery, evalEvery, saveEvery, device, dir: join(out, '.torch'),
+      onSnapshot: async (step, checkpoint) => {
+        const snapshot = modelFromCheckpoint(checkpoint, TOKENIZER_VERSION);
+        try {
+          await save(step, snapshot);
+        } finally {
+          snapshot.dispose();
+        }
+      },
+    }, relay);
     torchDevice = torchRun.device;
     lastLoss = torchRun.lastLoss;
     const trained = await readCheckpointDir(join(out, '.torch', 'trained'));
@@ -308,8 +323,11 @@ interface TorchPlan {
   weightDecay: number;
   logEvery: number;
   evalEvery: number;
+  saveEvery: number;
   device: string;
   dir: string;
+  /** Called with PyTorch's weights every `saveEvery` steps (not at the last step). */
+  onSnapshot: (step: number, checkpoint: Checkpoint) => Promise<void>;
 }
 
 /**
@@ -329,8 +347,14 @@ async function trainWithTorch(
   const steps = Array.from({ length: plan.steps }, (_, i) => i + 1);
   writeFileSync(join(plan.dir, 'plan.json'), JSON.stringify({
     lr: steps.map(plan.lr), batches: steps.map(() => plan.next()), weightDecay: plan.weightDecay, maxGradNorm: 1,
-    logEvery: plan.logEvery, evalEvery: plan.evalEvery,
+    logEvery: plan.logEvery, evalEvery: plan.evalEvery, saveEvery: plan.saveEvery,
+    // Padded positions per length group (AZR_TORCH_GROUP_TOKENS: a test makes every example its own group).
+    maxTokens: Number(process.env.AZR_TORCH_GROUP_TOKENS ?? 8192),
   }));
+  const withWeights = (file: string): Checkpoint => {
+    const weights = readFileSync(file);
+    return { manifest: init.manifest, weights: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) };
+  };
   const python = process.env.AZR_PYTHON ?? '/usr/bin/python3';
   const child = spawn(python, [TORCH_SCRIPT, '--pretrain', plan.dir, '--device', plan.device], { stdio: ['ignore', 'pipe', 'inherit'] });
   let done: Record<string, number | string> | undefined;
@@ -338,6 +362,7 @@ async function trainWithTorch(
   for await (const line of createInterface({ input: child.stdout })) {
     const record = JSON.parse(line) as Record<string, number | string>;
     if (record.event === 'torch-done') done = record;
+    else if (record.event === 'snapshot') await plan.onSnapshot(Number(record.step), withWeights(String(record.file)));
     else {
       if (typeof record.loss === 'number') lastLoss = record.loss;
       emit({ engine: 'torch', ...record });
@@ -346,8 +371,7 @@ async function trainWithTorch(
   const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   if (code !== 0 || !done) throw new Error(`${python} ${TORCH_SCRIPT} --pretrain exited with ${code}${done ? '' : ' before it finished'}`);
   // Our manifest with PyTorch's weights: the same names, shapes and order.
-  const weights = readFileSync(join(plan.dir, 'weights.bin'));
-  await writeCheckpointDir(join(plan.dir, 'trained'), { manifest: init.manifest, weights: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) });
+  await writeCheckpointDir(join(plan.dir, 'trained'), withWeights(join(plan.dir, 'weights.bin')));
   return { lastLoss, valLoss: Number(done.valLoss), heldoutLoss: Number(done.heldoutLoss), device: String(done.device) };
 }
 
