@@ -54,6 +54,13 @@ section probe 45 probe-webgpu.ts
 # with our fused kernels (src/model/webgpu-kernels.ts) and, for the ratio, with tfjs's ops alone.
 section model-webgpu 90 model.ts backend=webgpu configs=tiny,default nocache=1 trainRuns=3
 SECTION_ENV=AZR_WEBGPU_FUSED=0 section model-webgpu-ops 90 model.ts backend=webgpu configs=tiny,default nocache=1 trainRuns=3
+# Where the host's time goes in a warm decode and a training step of the default config (V8's sampling
+# profiler: tfjs's bookkeeping, the `webgpu` binding's native calls, GC, waiting), and the same figures
+# under two knobs of that host work: fewer queue submits (tfjs submits every 15 dispatches by default)
+# and Dawn without its per-call validation and robust buffer access.
+section host-profile 60 model.ts backend=webgpu configs=default hostProfile=1 trainRuns=2
+SECTION_ENV=AZR_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=1000 section sweep-submit 45 model.ts backend=webgpu configs=default trainRuns=2
+SECTION_ENV=AZR_DAWN_OPTIONS=enable-dawn-features=skip_validation,disable_robustness section sweep-dawn 45 model.ts backend=webgpu configs=default trainRuns=2
 # One full self-play step of the default preset, by phase.
 section step-webgpu 120 step.ts backend=webgpu preset=default steps=3
 # Our WebGPU logits, loss and one AdamW step against PyTorch on the same weights; PyTorch's training

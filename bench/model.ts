@@ -1,7 +1,8 @@
 // Model section, on one backend (`--opt backend=cpu|wasm|webgpu`): training tokens/s (forward, backward,
 // AdamW) and sampling tokens/s with the KV cache, per configuration (`--opt configs=tiny,default`);
 // with `--opt nocache=1` also sampling by recomputing the whole prefix per token (the KV cache's speed-up).
-// `--opt profile=1` adds one profiled training step: kernel time by kernel name.
+// `--opt profile=1` adds one profiled training step: kernel time by kernel name. `--opt hostProfile=1`
+// adds where the host's time goes in a warm decode and a training step (bench/host-profile.ts).
 // WebGPU in Node needs the environment of swiftShaderEnv() on a machine without a GPU driver.
 import { AdamW } from '../src/model/adamw';
 import { GPT } from '../src/model/gpt';
@@ -11,6 +12,7 @@ import { sample } from '../src/model/sampler';
 import { tf, type BackendName } from '../src/model/tf';
 import { lmStep } from '../src/model/train';
 import { countDispatches } from '../src/model/webgpu-kernels';
+import { profileHost } from './host-profile';
 import {
   benchConfig, LEARNING_RATE, SAMPLE_B, SAMPLE_NEW, SAMPLE_PROMPT, TRAIN_B, TRAIN_T, WEIGHT_DECAY, type BenchConfigName,
 } from './configs';
@@ -82,6 +84,13 @@ await runSection(async ({ quick, opts }) => {
         const full = await timeSample(false);
         result.sampleNoCacheTokensPerSec = Math.round((SAMPLE_B * SAMPLE_NEW) / (full.ms / 1000));
         result.kvCacheSpeedup = round(full.ms / cached.ms, 3);
+      }
+      if (opts.hostProfile === '1') {
+        // Whose work a warm decode and a training step are on the host (bench/host-profile.ts).
+        result.hostProfile = {
+          sample: await profileHost(() => sample(model, prompts, { maxNewTokens: SAMPLE_NEW, endToken: -1, seed: 3 })),
+          trainStep: await profileHost(() => lmStep(model, optimizer, examples)),
+        };
       }
       if (backend === 'webgpu') {
         // On a real GPU a step costs about its dispatch count (bench/RESULTS.md "Real GPU"): count them.

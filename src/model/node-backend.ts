@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { chooseBackend, probeWebGPU, type BackendChoice, type BackendProbe } from './backend';
-import { initBackend, type BackendName } from './tf';
+import { initBackend, tf, type BackendName } from './tf';
 
 const require = createRequire(import.meta.url);
 
@@ -27,6 +27,29 @@ export function swiftShaderEnv(): Record<string, string> | null {
   return { LD_LIBRARY_PATH: ld ? `${CHROMIUM_LIB}:${ld}` : CHROMIUM_LIB, VK_ICD_FILENAMES: icd };
 }
 
+/**
+ * Dawn's options for `create` from AZR_DAWN_OPTIONS, space-separated (e.g.
+ * `enable-dawn-features=skip_validation,disable_robustness`): knobs for the GPU benchmarks (bench/gpu.sh).
+ */
+function dawnOptions(): string[] {
+  return (process.env.AZR_DAWN_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+}
+
+/**
+ * tfjs flags from AZR_TFJS_FLAGS, `NAME=value` comma-separated (e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`):
+ * numbers and booleans as such, anything else as a string. For the GPU benchmarks' sweeps.
+ */
+export function tfjsFlagsFromEnv(text = process.env.AZR_TFJS_FLAGS ?? ''): Record<string, number | boolean | string> {
+  const flags: Record<string, number | boolean | string> = {};
+  for (const item of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new Error(`AZR_TFJS_FLAGS: "${item}" is not NAME=value`);
+    const raw = item.slice(eq + 1);
+    flags[item.slice(0, eq)] = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  return flags;
+}
+
 interface NavigatorHolder {
   navigator?: { gpu?: unknown };
 }
@@ -42,7 +65,7 @@ export function installNodeWebGPU(): Promise<BackendProbe['webgpu']> {
     try {
       const { create, globals } = await import('webgpu');
       Object.assign(globalThis, globals);
-      const gpu = create([]);
+      const gpu = create(dawnOptions());
       const holder = globalThis as NavigatorHolder;
       if (holder.navigator) Object.defineProperty(holder.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
       else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
@@ -67,6 +90,7 @@ export async function initNodeBackend(name: BackendName): Promise<void> {
     if (!probe.available) throw new Error(`no WebGPU adapter in Node: ${probe.error ?? 'unknown reason'}` + (process.env.VK_ICD_FILENAMES ? '' : ' (without a GPU driver, run with the env of swiftShaderEnv())'));
   }
   await initBackend(name, name === 'wasm' ? { wasmPaths: nodeWasmPaths() } : {});
+  for (const [flag, value] of Object.entries(tfjsFlagsFromEnv())) tf.env().set(flag, value);
 }
 
 export async function probeNode(): Promise<BackendProbe> {
