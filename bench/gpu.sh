@@ -62,7 +62,7 @@ section host-profile 60 model.ts backend=webgpu configs=default hostProfile=1 tr
 SECTION_ENV=AZR_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=1000 section sweep-submit 45 model.ts backend=webgpu configs=default trainRuns=2
 SECTION_ENV=AZR_DAWN_OPTIONS=enable-dawn-features=skip_validation,disable_robustness section sweep-dawn 45 model.ts backend=webgpu configs=default trainRuns=2
 # One full self-play step of the default preset, by phase.
-section step-webgpu 120 step.ts backend=webgpu preset=default steps=3
+section step-webgpu 120 step.ts backend=webgpu preset=default steps=3 hostProfile=1
 # Our WebGPU logits, loss and one AdamW step against PyTorch on the same weights; PyTorch's training
 # step timed on this machine's CPU cores and on the GPU, the same batch.
 section torch 200 torch.ts configs=default,small backends=webgpu cuda=1 steps=10

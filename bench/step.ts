@@ -2,7 +2,7 @@
 // reward, update) with the real sandbox worker, on one backend and one preset of src/azr/config.ts
 // (`--opt backend=wasm --opt preset=default --opt steps=1`). The model is the shipped base checkpoint
 // when there is one and the preset's model size is `default`, else fresh weights (`--opt from=scratch`
-// forces that); the result says which.
+// forces that); the result says which. `--opt hostProfile=1` profiles the host in the last step.
 import { presetConfig, type PresetName } from '../src/azr/config';
 import { SelfPlay } from '../src/azr/selfplay';
 import { initNodeBackend, installNodeWebGPU } from '../src/model/node-backend';
@@ -12,6 +12,7 @@ import { ModelPolicy } from '../src/model/policy';
 import { tf, type BackendName } from '../src/model/tf';
 import { createNodeExecutor } from '../src/sandbox/node';
 import { log, round, runSection } from './harness';
+import { profileHost, type HostProfile } from './host-profile';
 
 await runSection(async ({ opts }) => {
   const backend = (opts.backend ?? 'wasm') as BackendName;
@@ -45,9 +46,15 @@ await runSection(async ({ opts }) => {
     const seeding = await run.seed();
     const seedMs = performance.now() - seedStart;
     const records = [];
+    let hostProfile: HostProfile | undefined;
     for (let i = 0; i < steps; i++) {
       log(`${backend} ${preset}: step ${i + 1} of ${steps}`);
-      const { metrics: m } = await run.runStep();
+      // `--opt hostProfile=1`: where the host's time goes in the last step (bench/host-profile.ts).
+      let stepResult: Awaited<ReturnType<typeof run.runStep>> | undefined;
+      const once = async () => { stepResult = await run.runStep(); };
+      if (opts.hostProfile === '1' && i === steps - 1) hostProfile = await profileHost(once, 40);
+      else await once();
+      const { metrics: m } = stepResult!;
       const phases = Object.fromEntries(Object.entries(m.phases).map(([k, v]) => [k, round(v)]));
       const slowest = Object.entries(m.phases).sort((a, b) => b[1] - a[1])[0][0];
       records.push({
@@ -61,7 +68,7 @@ await runSection(async ({ opts }) => {
     const last = records[records.length - 1];
     return {
       backend, preset, modelSize: config.modelSize, model: source, parameters: model.parameterCount(),
-      seedMs: round(seedMs), seeding, ...last, steps: records, tensors: tf.memory().numTensors,
+      seedMs: round(seedMs), seeding, ...last, steps: records, tensors: tf.memory().numTensors, hostProfile,
     };
   } finally {
     await executor.dispose();
