@@ -4,7 +4,9 @@
 // chart point appears, and the main thread's long tasks (PerformanceObserver 'longtask') during the
 // first `windowMs` of the run. `--opt query=?preset=tiny&from=scratch` picks the set-up (default: the
 // default config as a user gets it). `--opt trace=1` adds what the long tasks were made of (a Chromium
-// trace: script, layout, paint), `--opt profile=1` the main thread's JS self time by function (unminified).
+// trace: script, layout, paint), `--opt profile=1` the main thread's JS self time by function (unminified),
+// `--opt mutations=1` the DOM mutations in each long task's frame, by panel, `--opt frames=1` what was on
+// screen frame by frame around each long task.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,42 @@ const OBSERVE_LONG_TASKS = `
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__bench.longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });`;
+
+/**
+ * `--opt mutations=1`: every DOM mutation, on the page's clock, with the panel it is in (the nearest
+ * element with a data-testid, or its class): what the page changed in the frame of a long task.
+ */
+const OBSERVE_MUTATIONS = `
+  window.__mutations = [];
+  const panelOf = (node) => {
+    const el = node.nodeType === 1 ? node : node.parentElement;
+    const p = el && el.closest('[data-testid]');
+    return p ? p.getAttribute('data-testid') : (el && el.className) || '?';
+  };
+  addEventListener('DOMContentLoaded', () => new MutationObserver((records) => {
+    const t = performance.now();
+    for (const r of records) {
+      const added = [...r.addedNodes].reduce((n, x) => n + 1 + (x.nodeType === 1 ? x.getElementsByTagName('*').length : 0), 0);
+      window.__mutations.push({ t, panel: panelOf(r.target), type: r.type, added, removed: r.removedNodes.length });
+    }
+  }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true }));`;
+
+/**
+ * `--opt frames=1`: once per animation frame, what is on screen: the step counter, feed items, the reward
+ * chart's points, buffer table rows. Which frame of a landing step a long task belongs to.
+ */
+const OBSERVE_FRAMES = `
+  window.__frames = [];
+  const frame = (t) => {
+    const n = (sel) => document.querySelectorAll(sel).length;
+    const chart = document.querySelector('[data-testid="chart-reward"]');
+    window.__frames.push({
+      t, step: (document.querySelector('[data-testid="step-counter"]') || {}).textContent || '',
+      feed: n('.feed-item'), points: Number(chart ? chart.getAttribute('data-points') : 0), rows: n('.task-table tbody tr'),
+    });
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);`;
 
 /** Presses Start, then once per animation frame marks what a person would see, on the page's clock. */
 const START_AND_MARK = `(() => {
@@ -66,7 +104,7 @@ interface Trace { traceEvents: TraceEvent[] }
  * The renderer main thread's tasks over 50 ms, and the time of the events inside them by name (nested
  * events overlap, so the rows do not add up): is a long task script, layout or paint?
  */
-function breakdown(trace: Trace): { tasksMs: number[]; insideMs: Record<string, number> } {
+function breakdown(trace: Trace): { tasksMs: number[]; insideMs: Record<string, number>; layouts: LayoutRecord[]; invalidations: Record<string, number> } {
   const main = trace.traceEvents.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const onMain = trace.traceEvents.filter((e) => main && e.ph === 'X' && e.dur !== undefined && e.pid === main.pid && e.tid === main.tid);
   const tasks = onMain.filter((e) => e.name === 'RunTask' && e.dur! > 50_000);
@@ -78,8 +116,29 @@ function breakdown(trace: Trace): { tasksMs: number[]; insideMs: Record<string, 
     inside.set(key, (inside.get(key) ?? 0) + e.dur! / 1000);
   }
   const top = [...inside].filter(([, ms]) => ms >= 1).sort((a, b) => b[1] - a[1]).slice(0, 12);
-  return { tasksMs: tasks.map((t) => round(t.dur! / 1000)), insideMs: Object.fromEntries(top.map(([k, ms]) => [k, round(ms)])) };
+  // Each layout inside a long task: how much of the layout tree it had to redo.
+  const within = (e: TraceEvent, before = 0) => tasks.some((t) => e.ts >= t.ts - before && e.ts < t.ts + t.dur!);
+  const layouts = onMain.filter((e) => e.name === 'Layout' && within(e)).map((e) => {
+    const begin = (e.args as { beginData?: { dirtyObjects?: number; totalObjects?: number; partialLayout?: boolean } } | undefined)?.beginData;
+    return { ms: round(e.dur! / 1000), dirtyObjects: begin?.dirtyObjects ?? -1, totalObjects: begin?.totalObjects ?? -1, partial: begin?.partialLayout ?? null };
+  });
+  // What invalidated layout in the 100 ms up to and during each long task: reason and node, counted.
+  const invalidations = new Map<string, number>();
+  for (const e of trace.traceEvents) {
+    if (e.name !== 'LayoutInvalidationTracking' || !main || e.pid !== main.pid || !within(e, 100_000)) continue;
+    const data = (e.args as { data?: { reason?: string; nodeName?: string } } | undefined)?.data;
+    const key = `${data?.reason ?? '?'}: ${data?.nodeName ?? '?'}`;
+    invalidations.set(key, (invalidations.get(key) ?? 0) + 1);
+  }
+  return {
+    tasksMs: tasks.map((t) => round(t.dur! / 1000)),
+    insideMs: Object.fromEntries(top.map(([k, ms]) => [k, round(ms)])),
+    layouts,
+    invalidations: Object.fromEntries([...invalidations].sort((a, b) => b[1] - a[1]).slice(0, 15)),
+  };
 }
+
+interface LayoutRecord { ms: number; dirtyObjects: number; totalObjects: number; partial: boolean | null }
 
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
@@ -135,6 +194,8 @@ await runSection(async ({ opts }) => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.addInitScript({ content: OBSERVE_LONG_TASKS });
+      if (opts.mutations === '1') await page.addInitScript({ content: OBSERVE_MUTATIONS });
+      if (opts.frames === '1') await page.addInitScript({ content: OBSERVE_FRAMES });
       log(`page: opening ${base}/${query}`);
       const loadStart = performance.now();
       await page.goto(`${base}/${query}`);
@@ -150,7 +211,7 @@ await runSection(async ({ opts }) => {
         await cdp.send('Profiler.start');
       }
       // `--opt trace=1`: a Chromium trace over the window; what the main thread's long tasks spent their time on.
-      if (opts.trace === '1') await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+      if (opts.trace === '1') await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.invalidationTracking'] });
       await page.evaluate(START_AND_MARK);
       log(`page: Start pressed; watching long tasks for ${windowMs / 1000} s and the first chart point for up to ${firstPointTimeoutMs / 1000} s`);
       await page.waitForTimeout(windowMs);
@@ -163,6 +224,30 @@ await runSection(async ({ opts }) => {
       }, windowMs);
       await page.waitForFunction(() => (window as unknown as { __bench: Marks }).__bench.firstPoint !== undefined, null, { timeout: Math.max(1, firstPointTimeoutMs - windowMs), polling: 500 }).catch(() => undefined);
       const marks = await page.evaluate(() => (window as unknown as { __bench: Marks }).__bench);
+      // The mutations in each long task's frame (from 20 ms before it starts to its end), by panel.
+      // The frames from 100 ms before each long task to 100 ms after it ends (--opt frames=1).
+      const frames = opts.frames === '1' ? await page.evaluate((tasks) => {
+        type F = { t: number; step: string; feed: number; points: number; rows: number };
+        const all = (window as unknown as { __frames: F[] }).__frames;
+        return tasks.map((task) => ({ start: task.start, duration: task.duration, frames: all.filter((f) => f.t > task.start - 100 && f.t < task.start + task.duration + 100) }));
+      }, inWindow) : undefined;
+      const mutations = opts.mutations === '1' ? await page.evaluate((tasks) => {
+        type M = { t: number; panel: string; type: string; added: number; removed: number };
+        const all = (window as unknown as { __mutations: M[] }).__mutations;
+        return tasks.map((task) => {
+          const by: Record<string, { records: number; addedNodes: number; removed: number; text: number; attributes: number }> = {};
+          for (const m of all) {
+            if (m.t < task.start - 20 || m.t > task.start + task.duration) continue;
+            const e = (by[m.panel] ??= { records: 0, addedNodes: 0, removed: 0, text: 0, attributes: 0 });
+            e.records++;
+            e.addedNodes += m.added;
+            e.removed += m.removed;
+            if (m.type === 'characterData') e.text++;
+            if (m.type === 'attributes') e.attributes++;
+          }
+          return { start: task.start, duration: task.duration, byPanel: by };
+        });
+      }, inWindow) : undefined;
       const since = (t: number | undefined) => (t === undefined ? null : round(t - marks.start!));
       const durations = inWindow.map((t) => t.duration);
       return {
@@ -188,6 +273,8 @@ await runSection(async ({ opts }) => {
         domNodes,
         longTaskBreakdown,
         profile,
+        mutations,
+        frames,
       };
     } finally {
       await browser.close();

@@ -15,14 +15,20 @@ type Columns = [number[], ...(number | null)[][]];
  * long task on the main thread (a dozen uPlot redraws plus their paint).
  */
 const FRAME_BUDGET_MS = 8;
-const queued = new Set<() => void>();
+/**
+ * A draw that returns true was a chart's first with data (uPlot adds its cursor points and lays out its
+ * axes then): the frame ends after one, so the charts' first draws after a step are spread one per frame.
+ */
+type Draw = () => boolean;
+const queued = new Set<Draw>();
 let frameRequested = false;
 
-function drawSoon(draw: () => void): void {
+function drawSoon(draw: Draw): void {
   queued.add(draw);
   if (frameRequested) return;
   frameRequested = true;
-  requestAnimationFrame(drawQueued);
+  // Not in the frame the step lands: that one lays out and paints the feed's and panels' new rows.
+  requestAnimationFrame(() => requestAnimationFrame(drawQueued));
 }
 
 function drawQueued(): void {
@@ -30,8 +36,8 @@ function drawQueued(): void {
   const start = performance.now();
   for (const draw of queued) {
     queued.delete(draw);
-    draw();
-    if (performance.now() - start > FRAME_BUDGET_MS) break;
+    const first = draw();
+    if (first || performance.now() - start > FRAME_BUDGET_MS) break;
   }
   if (queued.size > 0 && !frameRequested) {
     frameRequested = true;
@@ -86,17 +92,19 @@ export function Chart({ spec }: { spec: ChartSpec }) {
     let live = true;
     const drawn: Drawn = { last: null };
 
-    const draw = () => {
-      if (!live) return;
+    const draw = (): boolean => {
+      if (!live) return false;
       const s = store.getState();
-      if (s.metricsVersion === drawnVersion) return;
+      if (s.metricsVersion === drawnVersion) return false;
       drawnVersion = s.metricsVersion;
+      const first = columns[0].length === 0;
       sync(columns, drawn, s.metrics, spec);
       // batch: uPlot redraws now, not in a microtask after drawQueued's loop, so the frame budget sees
       // the redraw's real cost (without it every queued chart drew in the same task).
       plot.batch(() => plot.setData(columns));
       el.dataset.points = String(columns[0].length);
       showValues(values, spec, columns, null);
+      return first && columns[0].length > 0;
     };
     draw();
     const unsubscribe = store.subscribe((s, prev) => {

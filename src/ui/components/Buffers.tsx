@@ -3,6 +3,7 @@ import type { BufferedTask, InductionTask, Triplet } from '../../azr/buffers';
 import { TASK_TYPES, type TaskType } from '../../azr/config';
 import { TYPE_COLORS } from '../charts/specs';
 import { useLabContext, useLabState } from '../context';
+import { useFrameLag } from '../frames';
 import { Code } from './Code';
 
 const ROWS = 100;
@@ -46,13 +47,23 @@ const TaskRow = memo(function TaskRow({ t, open }: { t: BufferedTask; open: (id:
   );
 });
 
+/**
+ * Frames the table waits after a step lands, so its new rows are laid out after the feed's first item
+ * (1 frame) and the charts' first draws (2), not in the landing frame (src/ui/frames.ts).
+ */
+const BUFFERS_LAG_FRAMES = 3;
+
 /** The three task buffers, newest first, searchable; a row opens the inspector. */
 export function Buffers() {
+  const tasksVersion = useFrameLag(useLabState((s) => s.tasksVersion), BUFFERS_LAG_FRAMES);
+  const metricsVersion = useFrameLag(useLabState((s) => s.metricsVersion), BUFFERS_LAG_FRAMES);
+  return <BuffersView tasksVersion={tasksVersion} metricsVersion={metricsVersion} />;
+}
+
+/** The table as of the (lagged) versions: it re-renders only when they change. */
+const BuffersView = memo(function BuffersView(_versions: { tasksVersion: number; metricsVersion: number }) {
   const { store } = useLabContext();
-  useLabState((s) => s.tasksVersion);
-  const tasks = useLabState((s) => s.tasks);
-  useLabState((s) => s.metricsVersion);
-  const metrics = useLabState((s) => s.metrics);
+  const { tasks, metrics } = store.getState();
   const [type, setType] = useState<TaskType>('deduction');
   const [query, setQuery] = useState('');
   const q = useDeferredValue(query.trim().toLowerCase());
@@ -93,4 +104,4 @@ export function Buffers() {
       {rows.length > ROWS && <p className="muted">…and {rows.length - ROWS} more; search to narrow them down.</p>}
     </section>
   );
-}
+});

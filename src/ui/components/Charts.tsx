@@ -2,12 +2,14 @@ import { Chart } from '../charts/Chart';
 import { CHART_SECTIONS, TYPE_COLORS } from '../charts/specs';
 import { TASK_TYPES } from '../../azr/config';
 import { useLabState } from '../context';
+import { useFrameLag } from '../frames';
 
 const BINS = 9;
 
 /** The advantages of the current step's trajectories as a histogram: what the update pushes up or down. */
 function AdvantageHistogram() {
-  const feed = useLabState((s) => s.feed);
+  // With the charts' first draws, two frames after the step lands (Chart.tsx's drawSoon).
+  const feed = useFrameLag(useLabState((s) => s.feed), 2);
   const values = feed ? [...feed.proposals.map((p) => p.advantage), ...feed.solves.map((s) => s.advantage)].filter(Number.isFinite) : [];
   const lo = Math.min(-2, ...values);
   const hi = Math.max(2, ...values);

@@ -1,6 +1,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { TYPE_COLORS } from '../charts/specs';
 import { useLabContext, useLabState } from '../context';
+import { useFrameLag } from '../frames';
 import { ResponseText } from './Code';
 
 const signed = (x: number) => (x > 0 ? `+${x.toFixed(2)}` : x.toFixed(2));
@@ -12,8 +13,13 @@ const signed = (x: number) => (x > 0 ? `+${x.toFixed(2)}` : x.toFixed(2));
  */
 const SHOWN = 12;
 
-/** Items mounted per animation frame when a step lands. */
-const PER_FRAME = 3;
+/**
+ * Items mounted per animation frame once a step's feed shows, per list (proposals, answers). One: an item's
+ * highlighted code is dozens of elements, and the frames after a step lands also draw the charts and
+ * the buffers' new rows; three per list made one of those frames a 60 ms task here (bench/page.ts
+ * `--opt frames=1`). A list of 12 is in place after 12 frames, about 0.2 s.
+ */
+const PER_FRAME = 1;
 
 /**
  * How many of `total` items to mount now: PER_FRAME more each animation frame after `items` changes, so a
@@ -56,7 +62,8 @@ function Capped<T>({ items, render, what }: { items: readonly T[]; render: (item
 /** The current step, task by task: proposals with the sandbox's verdict, then the solver's answers. */
 export function Feed() {
   const { store } = useLabContext();
-  const feed = useLabState((s) => s.feed);
+  // One frame after the step lands: that frame lays out the status bar and the stage that changed.
+  const feed = useFrameLag(useLabState((s) => s.feed), 1);
   const open = (id: number) => store.setState({ selectedTask: id });
   return (
     <section className="panel feed" aria-label="Live feed" data-testid="feed">
