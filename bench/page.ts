@@ -122,10 +122,10 @@ function breakdown(trace: Trace): { tasksMs: number[]; insideMs: Record<string, 
     const begin = (e.args as { beginData?: { dirtyObjects?: number; totalObjects?: number; partialLayout?: boolean } } | undefined)?.beginData;
     return { ms: round(e.dur! / 1000), dirtyObjects: begin?.dirtyObjects ?? -1, totalObjects: begin?.totalObjects ?? -1, partial: begin?.partialLayout ?? null };
   });
-  // What invalidated layout in the 100 ms up to and during each long task: reason and node, counted.
+  // What invalidated layout from 10 ms before each long task to its end: reason and node, counted.
   const invalidations = new Map<string, number>();
   for (const e of trace.traceEvents) {
-    if (e.name !== 'LayoutInvalidationTracking' || !main || e.pid !== main.pid || !within(e, 100_000)) continue;
+    if (e.name !== 'LayoutInvalidationTracking' || !main || e.pid !== main.pid || !within(e, 10_000)) continue;
     const data = (e.args as { data?: { reason?: string; nodeName?: string } } | undefined)?.data;
     const key = `${data?.reason ?? '?'}: ${data?.nodeName ?? '?'}`;
     invalidations.set(key, (invalidations.get(key) ?? 0) + 1);
@@ -211,11 +211,14 @@ await runSection(async ({ opts }) => {
         await cdp.send('Profiler.start');
       }
       // `--opt trace=1`: a Chromium trace over the window; what the main thread's long tasks spent their time on.
-      if (opts.trace === '1') await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.invalidationTracking'] });
+      // trace=2 adds what invalidated layout (Chromium's invalidation tracking, which itself slows DOM work).
+      if (opts.trace === '1' || opts.trace === '2') {
+        await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', ...(opts.trace === '2' ? ['disabled-by-default-devtools.timeline.invalidationTracking'] : [])] });
+      }
       await page.evaluate(START_AND_MARK);
       log(`page: Start pressed; watching long tasks for ${windowMs / 1000} s and the first chart point for up to ${firstPointTimeoutMs / 1000} s`);
       await page.waitForTimeout(windowMs);
-      const longTaskBreakdown = opts.trace === '1' ? breakdown(JSON.parse((await browser.stopTracing()).toString()) as Trace) : undefined;
+      const longTaskBreakdown = opts.trace === '1' || opts.trace === '2' ? breakdown(JSON.parse((await browser.stopTracing()).toString()) as Trace) : undefined;
       const domNodes = await page.evaluate(() => document.getElementsByTagName('*').length);
       const profile = cdp ? topFunctions((await cdp.send('Profiler.stop')).profile) : undefined;
       const inWindow = await page.evaluate((ms) => {
