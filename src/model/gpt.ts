@@ -14,7 +14,7 @@
 // needed, so the same code trains in Node and in the browser.
 import { tf } from './tf';
 import { attendWithCache, cacheOf, selfAttention, type LayerCache } from './attention';
-import { add, addPositions, dropout, embed, gelu, layerNorm, matmul, matmulAdd, matmulTransposed, selectRows } from './ops';
+import { add, addPositions, dropout, embed, gelu, layerNorm, layerNormMatmul, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
 import { Rng } from './rng';
 
 export interface GPTConfig {
@@ -193,8 +193,13 @@ export class GPT {
     const bias = o.attnBias ?? causalBias(T);
     const cache: KVCache = [];
 
+    // A decode step (one new position per row, never trained through) may fuse LayerNorm into the
+    // projection that follows it and run the whole MLP as one kernel (./ops layerNormMatmul, mlpResidual).
+    const decoding = o.past !== undefined && rate === 0;
     for (let l = 0; l < this.config.nLayer; l++) {
-      const qkv = matmul(layerNorm(x, p1(`h.${l}.ln1.g`), p1(`h.${l}.ln1.b`)), p(`h.${l}.attn.wqkv`));
+      const qkv = decoding
+        ? layerNormMatmul(x, p1(`h.${l}.ln1.g`), p1(`h.${l}.ln1.b`), p(`h.${l}.attn.wqkv`))
+        : matmul(layerNorm(x, p1(`h.${l}.ln1.g`), p1(`h.${l}.ln1.b`)), p(`h.${l}.attn.wqkv`));
       let y: tf.Tensor2D;
       if (o.past) {
         const r = attendWithCache(qkv, B, H, bias, o.past[l], contextLength);
@@ -206,6 +211,10 @@ export class GPT {
       }
       // Without dropout the residual add rides in the projection's matmul (one dispatch on WebGPU).
       x = rate === 0 ? matmulAdd(y, p(`h.${l}.attn.wo`), x) : add(x, drop(matmul(y, p(`h.${l}.attn.wo`))));
+      if (decoding) {
+        x = mlpResidual(x, p1(`h.${l}.ln2.g`), p1(`h.${l}.ln2.b`), p(`h.${l}.mlp.w1`), p(`h.${l}.mlp.w2`));
+        continue;
+      }
       const h = layerNorm(x, p1(`h.${l}.ln2.g`), p1(`h.${l}.ln2.b`));
       const hidden = gelu(matmul(h, p(`h.${l}.mlp.w1`)));
       x = rate === 0 ? matmulAdd(hidden, p(`h.${l}.mlp.w2`), x) : add(x, drop(matmul(hidden, p(`h.${l}.mlp.w2`))));

@@ -12,7 +12,7 @@
 // the backward pass runs).
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
-import { fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward } from './webgpu-kernels';
+import { decodeMlp, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -53,7 +53,8 @@ export function matmul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 const matmulTransposedOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) => {
   save([a, b]);
   return {
-    value: tf.matMul(a, tf.transpose(b)),
+    // On WebGPU the transposed read is part of the matmul program (one dispatch, not two).
+    value: fusedWebGPU() ? tf.matMul(a, b, false, true) : tf.matMul(a, tf.transpose(b)),
     gradFunc: (dy, [sa, sb]) => [
       tf.matMul(dy as tf.Tensor2D, sb as tf.Tensor2D),
       transposedTimes(dy as tf.Tensor2D, sa as tf.Tensor2D),
@@ -211,6 +212,22 @@ const geluOp = custom((x: tf.Tensor, save: Save) => {
 /** GELU in its sigmoid form `x·σ(1.702x)`: fewer kernels than the tanh form, same shape. */
 export function gelu<T extends tf.Tensor>(x: T): T {
   return geluOp(x) as T;
+}
+
+/**
+ * Inference only (no gradient): LayerNorm(x) @ w. For a decode step's rows on WebGPU one dispatch
+ * (./webgpu-kernels normProject) instead of two; elsewhere the two ops.
+ */
+export function layerNormMatmul(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w: tf.Tensor2D): tf.Tensor2D {
+  return normProject(x, gain, bias, w, LAYER_NORM_EPSILON) ?? matmul(layerNorm(x, gain, bias), w);
+}
+
+/**
+ * Inference only (no gradient): a block's MLP with its residual, x + GELU(LayerNorm(x) @ w1) @ w2. For a
+ * decode step's rows on WebGPU one dispatch (./webgpu-kernels decodeMlp) instead of four.
+ */
+export function mlpResidual(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w1: tf.Tensor2D, w2: tf.Tensor2D): tf.Tensor2D {
+  return decodeMlp(x, gain, bias, w1, w2, LAYER_NORM_EPSILON, GELU_K) ?? matmulAdd(gelu(matmul(layerNorm(x, gain, bias), w1)), w2, x);
 }
 
 /** Inverted dropout with a seeded mask (identity when rate is 0). */

@@ -20,6 +20,10 @@
 //   first and second moments, each recomputing the moments from the old ones), where tfjs's ops are ≈ 16
 //   per parameter: ≈ 560 of a default training step's ≈ 1,130 dispatches. Its step-dependent scalars
 //   are uniforms, so one compiled program serves every step.
+// - AzrNormProject, AzrDecodeMlp (decoding only, no gradient): for the few rows of a decode step, a
+//   LayerNorm and the projection after it in one dispatch (ln1 → qkv), and a block's whole MLP with its
+//   residual, x + GELU(LN(x)·w1)·w2, in one instead of four; one workgroup per row, the normalised row
+//   and the hidden layer in workgroup memory. A default decode step: 47 → 34 dispatches.
 // Only the forward passes are fused; the gradients (./ops) recompute what they need with tfjs ops, and
 // decoding needs none.
 // The programs are plain objects in the shape of tfjs-backend-webgpu's WebGPUProgram: the backend module
@@ -37,6 +41,13 @@ const ADAMW = 'AzrAdamWWebGPU';
 const LAYER_NORM_STATS = 'AzrLayerNormStats';
 const LAYER_NORM_GRAD_INPUT = 'AzrLayerNormGradInput';
 const LAYER_NORM_GRAD_PARAMS = 'AzrLayerNormGradParams';
+const NORM_PROJECT = 'AzrNormProject';
+const DECODE_MLP = 'AzrDecodeMlp';
+
+/** Rows up to which a decode step's LayerNorm and projections run as one kernel per row (see normProject). */
+const DECODE_MAX_ROWS = 512;
+/** Floats of workgroup memory the decode kernels may hold (WebGPU guarantees 16 KB; 64 go to `partial`). */
+const DECODE_MAX_SHARED = 3_900;
 
 /** Workgroup size of both kernels: one row per workgroup for LayerNorm, 64 elements per workgroup for GELU. */
 const THREADS = 64;
@@ -113,7 +124,7 @@ function rowStatistics(epsilon: number): string {
  * A program with one workgroup per row of x [N, d] that first leaves the row's mean and 1/std in
  * rowMean and rowRstd (`rowStatistics`), then runs `write` (WGSL with row, tid, cols, inRange in scope).
  */
-function rowStatisticsProgram(variableNames: string[], outputShape: number[], epsilon: number, shaderKey: string, write: string): WebGPUProgram {
+function rowStatisticsProgram(variableNames: string[], outputShape: number[], epsilon: number, shaderKey: string, write: string, declarations = ''): WebGPUProgram {
   return {
     variableNames,
     outputShape,
@@ -125,6 +136,7 @@ function rowStatisticsProgram(variableNames: string[], outputShape: number[], ep
     ${workgroupReduce({ reduceSum: (a, b) => `${a} + ${b}` })}
     var<workgroup> rowMean : f32;
     var<workgroup> rowRstd : f32;
+    ${declarations}
     fn main(index : i32) {
       let row = index / ${THREADS};
       let tid = i32(localId.x);
@@ -143,6 +155,66 @@ function layerNormProgram(shape: number[], epsilon: number): WebGPUProgram {
           setOutputAtCoords(row, col, (getX(row, col) - rowMean) * rowRstd * getGain(col) + getBias(col));
         }
       }`);
+}
+
+/**
+ * WGSL (inside a row-statistics `main`): the row's LayerNorm output (x − mean)·rstd·gain + bias into the
+ * workgroup array `normed`, then a barrier.
+ */
+const NORMED_ROW = `
+      if (inRange) {
+        for (var k = tid; k < cols; k += ${THREADS}) {
+          normed[k] = (getX(row, k) - rowMean) * rowRstd * getGain(k) + getBias(k);
+        }
+      }
+      workgroupBarrier();`;
+
+/**
+ * LayerNorm(x) @ w for a few rows (a decode step's): x [N, d], w [d, n] → [N, n], one workgroup per row
+ * holding its normalised row in workgroup memory; each thread sums n / 64 output columns over d.
+ */
+function normProjectProgram(N: number, d: number, n: number, epsilon: number): WebGPUProgram {
+  return rowStatisticsProgram(['x', 'gain', 'bias', 'w'], [N, n], epsilon, `azrNormProject_${d}`, `
+      ${NORMED_ROW}
+      if (inRange) {
+        for (var col = tid; col < uniforms.outShape[1]; col += ${THREADS}) {
+          var acc = 0.0;
+          for (var k = 0; k < cols; k++) {
+            acc += normed[k] * getW(k, col);
+          }
+          setOutputAtCoords(row, col, acc);
+        }
+      }`, `var<workgroup> normed : array<f32, ${d}>;`);
+}
+
+/**
+ * A transformer block's MLP with its residual for a few rows: x + GELU(LayerNorm(x) @ w1) @ w2, x [N, d],
+ * w1 [d, f], w2 [f, d]; one workgroup per row, the normalised row and the hidden layer in workgroup
+ * memory. GELU is x·σ(k·x), as AzrGelu.
+ */
+function decodeMlpProgram(N: number, d: number, f: number, epsilon: number, k: number): WebGPUProgram {
+  return rowStatisticsProgram(['x', 'gain', 'bias', 'w1', 'w2'], [N, d], epsilon, `azrDecodeMlp_${d}_${f}_${k}`, `
+      ${NORMED_ROW}
+      if (inRange) {
+        for (var j = tid; j < ${f}; j += ${THREADS}) {
+          var acc = 0.0;
+          for (var k = 0; k < cols; k++) {
+            acc += normed[k] * getW1(k, j);
+          }
+          hidden[j] = acc / (1.0 + exp(-${k.toFixed(6)} * acc));
+        }
+      }
+      workgroupBarrier();
+      if (inRange) {
+        for (var col = tid; col < cols; col += ${THREADS}) {
+          var acc = 0.0;
+          for (var j = 0; j < ${f}; j++) {
+            acc += hidden[j] * getW2(j, col);
+          }
+          setOutputAtCoords(row, col, getX(row, col) + acc);
+        }
+      }`, `var<workgroup> normed : array<f32, ${d}>;
+    var<workgroup> hidden : array<f32, ${f}>;`);
 }
 
 /** Each row's mean and 1 / √(variance + ε) of x [N, d] → [N, 2], one workgroup per row. */
@@ -480,6 +552,26 @@ tf.registerKernel({
 });
 
 tf.registerKernel({
+  kernelName: NORM_PROJECT,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, gain, bias, w } = inputs as Record<string, tf.TensorInfo>;
+    const epsilon = (attrs as unknown as { epsilon: number }).epsilon;
+    return (backend as WebGPUBackend).runWebGPUProgram(normProjectProgram(x.shape[0], x.shape[1], w.shape[1], epsilon), [x, gain, bias, w], 'float32');
+  },
+});
+
+tf.registerKernel({
+  kernelName: DECODE_MLP,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, gain, bias, w1, w2 } = inputs as Record<string, tf.TensorInfo>;
+    const { epsilon, k } = attrs as unknown as { epsilon: number; k: number };
+    return (backend as WebGPUBackend).runWebGPUProgram(decodeMlpProgram(x.shape[0], x.shape[1], w1.shape[1], epsilon, k), [x, gain, bias, w1, w2], 'float32');
+  },
+});
+
+tf.registerKernel({
   kernelName: GELU,
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
@@ -503,6 +595,25 @@ export function fusedWebGPU(): boolean {
 export function layerNormForward(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, epsilon: number): tf.Tensor2D | null {
   if (!fusedWebGPU()) return null;
   return tf.engine().runKernel(LAYER_NORM, { x, gain, bias }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * LayerNorm(x) @ w in one dispatch for the few rows of a decode step ([N, d] @ [d, n]), or null off WebGPU,
+ * for many rows (a prefill: tfjs's tiled matmul is the better kernel there) or a row too wide to hold.
+ * No gradient: inference only.
+ */
+export function normProject(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w: tf.Tensor2D, epsilon: number): tf.Tensor2D | null {
+  if (!fusedWebGPU() || x.shape[0] > DECODE_MAX_ROWS || x.shape[1] > DECODE_MAX_SHARED) return null;
+  return tf.engine().runKernel(NORM_PROJECT, { x, gain, bias, w }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * x + GELU(LayerNorm(x) @ w1) @ w2 in one dispatch for the few rows of a decode step, or null (as
+ * normProject). No gradient: inference only.
+ */
+export function decodeMlp(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w1: tf.Tensor2D, w2: tf.Tensor2D, epsilon: number, k: number): tf.Tensor2D | null {
+  if (!fusedWebGPU() || x.shape[0] > DECODE_MAX_ROWS || x.shape[1] + w1.shape[1] > DECODE_MAX_SHARED) return null;
+  return tf.engine().runKernel(DECODE_MLP, { x, gain, bias, w1, w2 }, { epsilon, k } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 /** x·σ(k·x) in one dispatch, or null off WebGPU. */
