@@ -14,7 +14,7 @@
 // needed, so the same code trains in Node and in the browser.
 import { tf } from './tf';
 import { attendWithCache, cacheOf, selfAttention, type LayerCache } from './attention';
-import { add, addPositions, dropout, embed, gelu, layerNorm, layerNormMatmul, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
+import { add, addPositions, dropout, embed, gelu, layerNorm, layerNormMatmul, layerNormMatmulTransposed, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
 import { Rng } from './rng';
 
 export interface GPTConfig {
@@ -220,6 +220,11 @@ export class GPT {
       x = rate === 0 ? matmulAdd(hidden, p(`h.${l}.mlp.w2`), x) : add(x, drop(matmul(hidden, p(`h.${l}.mlp.w2`))));
     }
 
+    // A decode step has one position per row: the last is the only one, and the final LayerNorm rides in
+    // the logits' projection.
+    if (decoding && T === 1 && !o.rows) {
+      return { logits: layerNormMatmulTransposed(x, p1('lnf.g'), p1('lnf.b'), p('wte')), cache: o.returnCache ? cache : undefined };
+    }
     x = layerNorm(x, p1('lnf.g'), p1('lnf.b'));
     if (o.lastOnly) x = tf.reshape(tf.slice(tf.reshape(x, [B, T, d]), [0, T - 1, 0], [B, 1, d]), [B, d]);
     else if (o.rows) x = selectRows(x, o.rows);

@@ -223,6 +223,14 @@ export function layerNormMatmul(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tens
 }
 
 /**
+ * Inference only (no gradient): LayerNorm(x) @ wᵀ (w [n, d]: the final LayerNorm and the logits against
+ * the tied embedding). For a decode step's rows on WebGPU one dispatch instead of three.
+ */
+export function layerNormMatmulTransposed(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w: tf.Tensor2D): tf.Tensor2D {
+  return normProject(x, gain, bias, w, LAYER_NORM_EPSILON, true) ?? matmulTransposed(layerNorm(x, gain, bias), w);
+}
+
+/**
  * Inference only (no gradient): a block's MLP with its residual, x + GELU(LayerNorm(x) @ w1) @ w2. For a
  * decode step's rows on WebGPU one dispatch (./webgpu-kernels decodeMlp) instead of four.
  */

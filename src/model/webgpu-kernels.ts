@@ -23,7 +23,8 @@
 // - AzrNormProject, AzrDecodeMlp (decoding only, no gradient): for the few rows of a decode step, a
 //   LayerNorm and the projection after it in one dispatch (ln1 → qkv), and a block's whole MLP with its
 //   residual, x + GELU(LN(x)·w1)·w2, in one instead of four; one workgroup per row, the normalised row
-//   and the hidden layer in workgroup memory. A default decode step: 47 → 34 dispatches.
+//   and the hidden layer in workgroup memory; the final LayerNorm rides in the logits' projection (the
+//   tied embedding read transposed). A default decode step: 47 → 32 dispatches.
 // Only the forward passes are fused; the gradients (./ops) recompute what they need with tfjs ops, and
 // decoding needs none.
 // The programs are plain objects in the shape of tfjs-backend-webgpu's WebGPUProgram: the backend module
@@ -173,14 +174,14 @@ const NORMED_ROW = `
  * LayerNorm(x) @ w for a few rows (a decode step's): x [N, d], w [d, n] → [N, n], one workgroup per row
  * holding its normalised row in workgroup memory; each thread sums n / 64 output columns over d.
  */
-function normProjectProgram(N: number, d: number, n: number, epsilon: number): WebGPUProgram {
-  return rowStatisticsProgram(['x', 'gain', 'bias', 'w'], [N, n], epsilon, `azrNormProject_${d}`, `
+function normProjectProgram(N: number, d: number, n: number, epsilon: number, transposed: boolean): WebGPUProgram {
+  return rowStatisticsProgram(['x', 'gain', 'bias', 'w'], [N, n], epsilon, `azrNormProject_${d}_${transposed ? 'T' : 'N'}`, `
       ${NORMED_ROW}
       if (inRange) {
         for (var col = tid; col < uniforms.outShape[1]; col += ${THREADS}) {
           var acc = 0.0;
           for (var k = 0; k < cols; k++) {
-            acc += normed[k] * getW(k, col);
+            acc += normed[k] * ${transposed ? 'getW(col, k)' : 'getW(k, col)'};
           }
           setOutputAtCoords(row, col, acc);
         }
@@ -556,8 +557,9 @@ tf.registerKernel({
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { x, gain, bias, w } = inputs as Record<string, tf.TensorInfo>;
-    const epsilon = (attrs as unknown as { epsilon: number }).epsilon;
-    return (backend as WebGPUBackend).runWebGPUProgram(normProjectProgram(x.shape[0], x.shape[1], w.shape[1], epsilon), [x, gain, bias, w], 'float32');
+    const { epsilon, transposed } = attrs as unknown as { epsilon: number; transposed: boolean };
+    const n = transposed ? w.shape[0] : w.shape[1];
+    return (backend as WebGPUBackend).runWebGPUProgram(normProjectProgram(x.shape[0], x.shape[1], n, epsilon, transposed), [x, gain, bias, w], 'float32');
   },
 });
 
@@ -598,13 +600,14 @@ export function layerNormForward(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Ten
 }
 
 /**
- * LayerNorm(x) @ w in one dispatch for the few rows of a decode step ([N, d] @ [d, n]), or null off WebGPU,
+ * LayerNorm(x) @ w in one dispatch for the few rows of a decode step ([N, d] @ [d, n], or @ wᵀ with w
+ * [n, d] when `transposed`: the logits against the tied embedding), or null off WebGPU,
  * for many rows (a prefill: tfjs's tiled matmul is the better kernel there) or a row too wide to hold.
  * No gradient: inference only.
  */
-export function normProject(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w: tf.Tensor2D, epsilon: number): tf.Tensor2D | null {
+export function normProject(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w: tf.Tensor2D, epsilon: number, transposed = false): tf.Tensor2D | null {
   if (!fusedWebGPU() || x.shape[0] > DECODE_MAX_ROWS || x.shape[1] > DECODE_MAX_SHARED) return null;
-  return tf.engine().runKernel(NORM_PROJECT, { x, gain, bias, w }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return tf.engine().runKernel(NORM_PROJECT, { x, gain, bias, w }, { epsilon, transposed } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 /**
