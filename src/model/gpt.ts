@@ -14,6 +14,7 @@
 // needed, so the same code trains in Node and in the browser.
 import { tf } from './tf';
 import { attendWithCache, cacheOf, selfAttention, type LayerCache } from './attention';
+import { embedSum } from './webgpu-kernels';
 import { add, addPositions, dropout, embed, gelu, layerNorm, layerNormMatmul, layerNormMatmulTransposed, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
 import { Rng } from './rng';
 
@@ -181,21 +182,25 @@ export class GPT {
     const rate = o.train ? this.config.dropout : 0;
     const drop = (x: tf.Tensor2D) => dropout(x, rate, this.dropoutSeed++);
 
-    let x = embed(p('wte'), tf.reshape(ids, [B * T]));
-    if (o.positions) {
-      x = add(x, embed(p('wpe'), tf.reshape(o.positions, [B * T])));
-    } else {
-      if (T > contextLength) throw new RangeError(`sequence length ${T} exceeds contextLength ${contextLength}`);
-      x = addPositions(x, p('wpe'), B, T);
+    // A decode step (one new position per row, never trained through) may gather both embeddings in one
+    // kernel, fuse each LayerNorm into the projection that follows it and run each MLP as one kernel
+    // (./webgpu-kernels embedSum, ./ops layerNormMatmul, mlpResidual, layerNormMatmulTransposed).
+    const decoding = o.past !== undefined && rate === 0;
+    let x = decoding && o.positions ? embedSum(p('wte'), tf.reshape(ids, [B * T]), p('wpe'), tf.reshape(o.positions, [B * T])) : null;
+    if (!x) {
+      x = embed(p('wte'), tf.reshape(ids, [B * T]));
+      if (o.positions) {
+        x = add(x, embed(p('wpe'), tf.reshape(o.positions, [B * T])));
+      } else {
+        if (T > contextLength) throw new RangeError(`sequence length ${T} exceeds contextLength ${contextLength}`);
+        x = addPositions(x, p('wpe'), B, T);
+      }
     }
     x = drop(x);
     if ((o.past || o.positions) && !o.attnBias) throw new Error('forward: attnBias is required with past or positions');
     const bias = o.attnBias ?? causalBias(T);
     const cache: KVCache = [];
 
-    // A decode step (one new position per row, never trained through) may fuse LayerNorm into the
-    // projection that follows it and run the whole MLP as one kernel (./ops layerNormMatmul, mlpResidual).
-    const decoding = o.past !== undefined && rate === 0;
     for (let l = 0; l < this.config.nLayer; l++) {
       const qkv = decoding
         ? layerNormMatmul(x, p1(`h.${l}.ln1.g`), p1(`h.${l}.ln1.b`), p(`h.${l}.attn.wqkv`))

@@ -24,7 +24,8 @@
 //   LayerNorm and the projection after it in one dispatch (ln1 → qkv), and a block's whole MLP with its
 //   residual, x + GELU(LN(x)·w1)·w2, in one instead of four; one workgroup per row, the normalised row
 //   and the hidden layer in workgroup memory; the final LayerNorm rides in the logits' projection (the
-//   tied embedding read transposed). A default decode step: 47 → 32 dispatches.
+//   tied embedding read transposed), and the token and position embeddings are one gather-and-add
+//   (AzrEmbedSum). A default decode step: 47 → 26 dispatches (countDispatches, in a sampling loop).
 // Only the forward passes are fused; the gradients (./ops) recompute what they need with tfjs ops, and
 // decoding needs none.
 // The programs are plain objects in the shape of tfjs-backend-webgpu's WebGPUProgram: the backend module
@@ -44,6 +45,7 @@ const LAYER_NORM_GRAD_INPUT = 'AzrLayerNormGradInput';
 const LAYER_NORM_GRAD_PARAMS = 'AzrLayerNormGradParams';
 const NORM_PROJECT = 'AzrNormProject';
 const DECODE_MLP = 'AzrDecodeMlp';
+const EMBED_SUM = 'AzrEmbedSum';
 
 /** Rows up to which a decode step's LayerNorm and projections run as one kernel per row (see normProject). */
 const DECODE_MAX_ROWS = 512;
@@ -216,6 +218,28 @@ function decodeMlpProgram(N: number, d: number, f: number, epsilon: number, k: n
         }
       }`, `var<workgroup> normed : array<f32, ${d}>;
     var<workgroup> hidden : array<f32, ${f}>;`);
+}
+
+/** Token plus position embeddings of N rows: table[ids[r]] + positionTable[positions[r]] → [N, d]. */
+function embedSumProgram(N: number, d: number): WebGPUProgram {
+  return {
+    variableNames: ['table', 'ids', 'positionTable', 'positions'],
+    outputShape: [N, d],
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(Math.ceil((N * d) / THREADS)),
+    workgroupSize: [THREADS, 1, 1],
+    size: true,
+    shaderKey: 'azrEmbedSum',
+    getUserCode: () => `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        let cols = uniforms.outShape[1];
+        let row = index / cols;
+        let col = index - row * cols;
+        setOutputAtIndex(index, getTable(i32(getIds(row)), col) + getPositionTable(i32(getPositions(row)), col));
+      }
+    }`,
+  };
 }
 
 /** Each row's mean and 1 / √(variance + ε) of x [N, d] → [N, 2], one workgroup per row. */
@@ -564,6 +588,15 @@ tf.registerKernel({
 });
 
 tf.registerKernel({
+  kernelName: EMBED_SUM,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend }) => {
+    const { table, ids, positionTable, positions } = inputs as Record<string, tf.TensorInfo>;
+    return (backend as WebGPUBackend).runWebGPUProgram(embedSumProgram(ids.shape[0], table.shape[1]), [table, ids, positionTable, positions], 'float32');
+  },
+});
+
+tf.registerKernel({
   kernelName: DECODE_MLP,
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
@@ -608,6 +641,15 @@ export function layerNormForward(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Ten
 export function normProject(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w: tf.Tensor2D, epsilon: number, transposed = false): tf.Tensor2D | null {
   if (!fusedWebGPU() || x.shape[0] > DECODE_MAX_ROWS || x.shape[1] > DECODE_MAX_SHARED) return null;
   return tf.engine().runKernel(NORM_PROJECT, { x, gain, bias, w }, { epsilon, transposed } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * The embeddings of a decode step's tokens at their positions, table[ids] + positionTable[positions], in
+ * one dispatch (two gathers and an add otherwise), or null off WebGPU. No gradient: inference only.
+ */
+export function embedSum(table: tf.Tensor2D, ids: tf.Tensor1D, positionTable: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D | null {
+  if (!fusedWebGPU() || ids.dtype !== 'int32' || positions.dtype !== 'int32') return null;
+  return tf.engine().runKernel(EMBED_SUM, { table, ids, positionTable, positions }) as tf.Tensor2D;
 }
 
 /**
