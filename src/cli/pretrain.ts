@@ -276,7 +276,6 @@ async function main(): Promise<void> {
       },
     }, relay);
     torchDevice = torchRun.device;
-    lastLoss = torchRun.lastLoss;
     const trained = await readCheckpointDir(join(out, '.torch', 'trained'));
     model.dispose();
     model = modelFromCheckpoint(trained, TOKENIZER_VERSION);
@@ -338,7 +337,7 @@ interface TorchPlan {
 async function trainWithTorch(
   model: GPT, train: readonly Encoded[], val: readonly Encoded[], heldout: readonly Encoded[], plan: TorchPlan,
   emit: (record: Record<string, unknown>) => void,
-): Promise<{ lastLoss: number; valLoss: number; heldoutLoss: number; device: string }> {
+): Promise<{ valLoss: number; heldoutLoss: number; device: string }> {
   rmSync(plan.dir, { recursive: true, force: true });
   const init = await serializeModel(model, TOKENIZER_VERSION, { kind: 'pretrain-init' });
   await writeCheckpointDir(join(plan.dir, 'init'), init);
@@ -358,21 +357,17 @@ async function trainWithTorch(
   const python = process.env.AZR_PYTHON ?? '/usr/bin/python3';
   const child = spawn(python, [TORCH_SCRIPT, '--pretrain', plan.dir, '--device', plan.device], { stdio: ['ignore', 'pipe', 'inherit'] });
   let done: Record<string, number | string> | undefined;
-  let lastLoss = NaN;
   for await (const line of createInterface({ input: child.stdout })) {
     const record = JSON.parse(line) as Record<string, number | string>;
     if (record.event === 'torch-done') done = record;
     else if (record.event === 'snapshot') await plan.onSnapshot(Number(record.step), withWeights(String(record.file)));
-    else {
-      if (typeof record.loss === 'number') lastLoss = record.loss;
-      emit({ engine: 'torch', ...record });
-    }
+    else emit({ engine: 'torch', ...record });
   }
   const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   if (code !== 0 || !done) throw new Error(`${python} ${TORCH_SCRIPT} --pretrain exited with ${code}${done ? '' : ' before it finished'}`);
   // Our manifest with PyTorch's weights: the same names, shapes and order.
   await writeCheckpointDir(join(plan.dir, 'trained'), withWeights(join(plan.dir, 'weights.bin')));
-  return { lastLoss, valLoss: Number(done.valLoss), heldoutLoss: Number(done.heldoutLoss), device: String(done.device) };
+  return { valLoss: Number(done.valLoss), heldoutLoss: Number(done.heldoutLoss), device: String(done.device) };
 }
 
 main().catch((e: unknown) => {

@@ -14,8 +14,7 @@
 // needed, so the same code trains in Node and in the browser.
 import { tf } from './tf';
 import { attendWithCache, cacheOf, selfAttention, type LayerCache } from './attention';
-import { embedSum } from './webgpu-kernels';
-import { add, addPositions, dropout, embed, gelu, layerNorm, layerNormMatmul, layerNormMatmulTransposed, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
+import { add, addPositions, dropout, embed, embedAt, gelu, layerNorm, layerNormMatmul, layerNormMatmulTransposed, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
 import { Rng } from './rng';
 
 export interface GPTConfig {
@@ -184,17 +183,15 @@ export class GPT {
 
     // A decode step (one new position per row, never trained through) may gather both embeddings in one
     // kernel, fuse each LayerNorm into the projection that follows it and run each MLP as one kernel
-    // (./webgpu-kernels embedSum, ./ops layerNormMatmul, mlpResidual, layerNormMatmulTransposed).
+    // (./ops embedAt, layerNormMatmul, mlpResidual, layerNormMatmulTransposed).
     const decoding = o.past !== undefined && rate === 0;
-    let x = decoding && o.positions ? embedSum(p('wte'), tf.reshape(ids, [B * T]), p('wpe'), tf.reshape(o.positions, [B * T])) : null;
-    if (!x) {
-      x = embed(p('wte'), tf.reshape(ids, [B * T]));
-      if (o.positions) {
-        x = add(x, embed(p('wpe'), tf.reshape(o.positions, [B * T])));
-      } else {
-        if (T > contextLength) throw new RangeError(`sequence length ${T} exceeds contextLength ${contextLength}`);
-        x = addPositions(x, p('wpe'), B, T);
-      }
+    let x: tf.Tensor2D;
+    if (o.positions) {
+      const [tokens, positions] = [tf.reshape(ids, [B * T]) as tf.Tensor1D, tf.reshape(o.positions, [B * T]) as tf.Tensor1D];
+      x = decoding ? embedAt(p('wte'), tokens, p('wpe'), positions) : add(embed(p('wte'), tokens), embed(p('wpe'), positions));
+    } else {
+      if (T > contextLength) throw new RangeError(`sequence length ${T} exceeds contextLength ${contextLength}`);
+      x = addPositions(embed(p('wte'), tf.reshape(ids, [B * T])), p('wpe'), B, T);
     }
     x = drop(x);
     if ((o.past || o.positions) && !o.attnBias) throw new Error('forward: attnBias is required with past or positions');

@@ -12,7 +12,7 @@
 // the backward pass runs).
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
-import { decodeMlp, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
+import { decodeMlp, embedSum, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -212,6 +212,14 @@ const geluOp = custom((x: tf.Tensor, save: Save) => {
 /** GELU in its sigmoid form `x·σ(1.702x)`: fewer kernels than the tanh form, same shape. */
 export function gelu<T extends tf.Tensor>(x: T): T {
   return geluOp(x) as T;
+}
+
+/**
+ * Inference only (no gradient): token embeddings plus position embeddings, table[ids] + positionTable[
+ * positions]. For a decode step on WebGPU one dispatch (./webgpu-kernels embedSum) instead of three.
+ */
+export function embedAt(table: tf.Tensor2D, ids: tf.Tensor1D, positionTable: tf.Tensor2D, positions: tf.Tensor1D): tf.Tensor2D {
+  return embedSum(table, ids, positionTable, positions) ?? add(embed(table, ids), embed(positionTable, positions));
 }
 
 /**
