@@ -1,4 +1,5 @@
-// Executor section: isolated executions of small programs — our QuickJS runner (a fresh context per run),
+// Executor section: isolated executions of small programs — our QuickJS runner (a reused, hardened
+// context per runtime, see src/sandbox/harden.ts; and a fresh context per run, its fallback),
 // beside `node:vm` (a new context per run) and a Python subprocess per program (what the reference AZR
 // executor pays) on the same programs; a validated proposal through the real sandbox worker; and how
 // long an infinite loop takes to be stopped beside a loop that just fits the same call budget.
@@ -79,10 +80,14 @@ const argsJsonOf = (input: string) => {
 };
 const canon = (json: string) => canonical(JSON.parse(json));
 
-/** Executions per second in `rounds` rounds of `perRound`, the median round, as ms per execution. */
-async function msPer(rounds: number, perRound: number, once: (i: number) => unknown): Promise<{ ms: number; cpuMs: number }> {
+/**
+ * Executions per second in `rounds` rounds of `perRound`, the median round, as ms per execution.
+ * At least `warmRuns` untimed executions first: V8 tiers QuickJS's wasm and its JS glue up only after
+ * a few thousand calls (the quick mode's 2,000 timed runs measured ≈ 2× the full mode's without it).
+ */
+async function msPer(rounds: number, perRound: number, once: (i: number) => unknown, warmRuns = 4_000): Promise<{ ms: number; cpuMs: number }> {
   let i = 0;
-  const t = await timeIt(rounds, () => { for (let k = 0; k < perRound; k++) once(i++); });
+  const t = await timeIt(rounds, () => { for (let k = 0; k < perRound; k++) once(i++); }, Math.max(1, Math.ceil(warmRuns / perRound)));
   return { ms: t.ms / perRound, cpuMs: t.cpuMs / perRound };
 }
 
@@ -117,16 +122,21 @@ await runSection(async ({ quick }) => {
   const ourPer = quick ? 400 : 2000;
   log(`QuickJS runner: ${rounds} × ${ourPer} executions`);
   const quickjs = await msPer(rounds, ourPer, (i) => runner.run(cases[i % cases.length].js, cases[i % cases.length].args, 1));
+  const reuseStats = { ...runner.stats };
+  // The same runs, each in a fresh context (the runner before contexts were reused, and its fallback).
+  const freshRunner = new QuickJSRunner(module, {}, { reuseContexts: false });
+  const freshPerRun = await msPer(rounds, ourPer, (i) => freshRunner.run(cases[i % cases.length].js, cases[i % cases.length].args, 1));
+  freshRunner.dispose();
   // The floor of an isolated run: creating and freeing the fresh context alone, nothing run in it.
   const floorRuntime = module.newRuntime();
   const contextOnly = await msPer(rounds, ourPer, () => floorRuntime.newContext({ intrinsics: INTRINSICS }).dispose());
   floorRuntime.dispose();
   log(`node:vm: ${rounds} × ${ourPer / 4} executions`);
-  const nodeVm = await msPer(rounds, ourPer / 4, (i) => vmRun(cases[i % cases.length], true));
-  const nodeVmNoTimeout = await msPer(rounds, ourPer / 4, (i) => vmRun(cases[i % cases.length], false));
+  const nodeVm = await msPer(rounds, ourPer / 4, (i) => vmRun(cases[i % cases.length], true), 1_000);
+  const nodeVmNoTimeout = await msPer(rounds, ourPer / 4, (i) => vmRun(cases[i % cases.length], false), 1_000);
   const pyRuns = quick ? 8 : 24;
   log(`python subprocess: ${pyRuns} executions`);
-  const python = await msPer(1, pyRuns, (i) => pyRun(cases[i % cases.length]));
+  const python = await msPer(1, pyRuns, (i) => pyRun(cases[i % cases.length]), 0);
   log(`python pool worker (AZR's executor): ${rounds} × ${ourPer / 2} executions`);
   let next = 0;
   const poolTiming = await timeIt(rounds, async () => {
@@ -173,6 +183,11 @@ await runSection(async ({ quick }) => {
     pythonMsPerExec: round(python.ms),
     vsPythonSubprocess: Math.round(python.ms / quickjs.ms),
     freshContextMs: round(contextOnly.ms),
+    /** One run in a fresh context of its own (`reuseContexts: false`), the same programs. */
+    freshContextMsPerExec: round(freshPerRun.ms),
+    reusedOverFresh: round(freshPerRun.ms / quickjs.ms, 3),
+    /** Where the timed runs went: the reused hardened context, or a fresh one. */
+    reuse: reuseStats,
     /** The most any fresh-context executor could be ahead of a Python subprocess here: its context alone. */
     vsPythonSubprocessCeiling: Math.round(python.ms / contextOnly.ms),
     pythonPoolMsPerExec: round(pythonPoolMs),

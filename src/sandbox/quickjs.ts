@@ -6,12 +6,40 @@
  */
 import { DefaultIntrinsics, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { canonical, MAX_LITERAL_DEPTH, parseArgList, parseLiteral } from './literal';
+import { buildHardenSource, mayReuseContext } from './harden';
 import { buildTrustedSource } from './judge';
 import { checkProgram } from './static';
 import { fail, resolveLimits, type Executor, type ExecutorLimits, type RunRequest, type Verdict, type VerdictReason } from './types';
 
 /** What a runner needs: anything that makes runtimes (a loaded module, or a leak-checking test wrapper). */
 export type RuntimeFactory = Pick<QuickJSWASMModule, 'newRuntime'>;
+
+export interface RunnerOptions {
+  /**
+   * Run programs in one reused, hardened context (see `harden.ts`) instead of a fresh context each,
+   * falling back to a fresh context for any run whose result could differ. Default true; verdicts are
+   * the same either way.
+   */
+  reuseContexts?: boolean;
+}
+
+/** Counts of where runs went; `fresh` includes the fallbacks counted by the fields after it. */
+export interface RunStats {
+  /** Runs answered by the reused context. */
+  reused: number;
+  /** Runs answered by a fresh context. */
+  fresh: number;
+  /** Fresh because the program has a `try`. */
+  notEligible: number;
+  /** Fresh because the reused run read a watched built-in. */
+  tainted: number;
+  /** Fresh because the reused run failed (a thrown error, a refused output, a failed load). */
+  failedReused: number;
+  /** Fresh because the reused run finished on the budget's last interrupt call (see runReused). */
+  budgetEdge: number;
+  /** Reused contexts built (each costs ≈ 5 ms). */
+  hardenings: number;
+}
 
 /**
  * No Date (a clock), no Promise (work after the run), no Proxy (traps inside the trusted judge), no
@@ -24,6 +52,9 @@ export const INTRINSICS = { ...DefaultIntrinsics, Date: false, Promise: false, P
  * by the output cap (a 10,000-character output costs a few calls), so this is a backstop, not a budget.
  */
 const JUDGE_CALLS = 1_000;
+
+/** Interrupt-handler calls allowed while a reused context is hardened (≈ 5 ms of work; a backstop). */
+const HARDEN_CALLS = 10_000;
 
 /** A long-lived runtime is replaced after this many runs, so nothing that accrues in it grows without bound. */
 const RUNS_PER_RUNTIME = 5_000;
@@ -50,13 +81,17 @@ const TAGS: Record<string, VerdictReason> = {
  */
 export class QuickJSRunner {
   readonly limits: ExecutorLimits;
+  /** Where runs went: a reused hardened context, or a fresh one (and why), over this runner's life. */
+  readonly stats: RunStats = { reused: 0, fresh: 0, notEligible: 0, tainted: 0, failedReused: 0, budgetEdge: 0, hardenings: 0 };
   private readonly module: RuntimeFactory;
+  private readonly options: Required<RunnerOptions>;
   private state: TrustedRuntime | undefined;
   private runs = 0;
 
-  constructor(module: RuntimeFactory, limits: Partial<ExecutorLimits> = {}) {
+  constructor(module: RuntimeFactory, limits: Partial<ExecutorLimits> = {}, options: RunnerOptions = {}) {
     this.module = module;
     this.limits = resolveLimits(limits);
+    this.options = { reuseContexts: options.reuseContexts ?? true };
   }
 
   /**
@@ -94,7 +129,7 @@ export class QuickJSRunner {
    */
   run(program: string, argsJson: string, seed: number): Verdict {
     if (this.state !== undefined && this.runs >= RUNS_PER_RUNTIME) this.dispose();
-    this.state ??= new TrustedRuntime(this.module, this.limits);
+    this.state ??= new TrustedRuntime(this.module, this.limits, this.options.reuseContexts, this.stats);
     this.runs++;
     return this.state.run(program, argsJson, seed);
   }
@@ -114,11 +149,17 @@ class TrustedRuntime {
   private readonly serialize: QuickJSHandle;
   private readonly describe: QuickJSHandle;
   private readonly limits: ExecutorLimits;
+  private readonly reuseContexts: boolean;
+  private readonly stats: RunStats;
+  private reused: ReusedContext | undefined;
+  private hardeningFailed = false;
   private calls = 0;
   private allowed = 0;
 
-  constructor(module: RuntimeFactory, limits: ExecutorLimits) {
+  constructor(module: RuntimeFactory, limits: ExecutorLimits, reuseContexts: boolean, stats: RunStats) {
     this.limits = limits;
+    this.reuseContexts = reuseContexts;
+    this.stats = stats;
     this.runtime = module.newRuntime();
     let trusted: QuickJSContext | undefined;
     try {
@@ -140,10 +181,18 @@ class TrustedRuntime {
   }
 
   dispose(): void {
+    this.discardReused();
     this.serialize.dispose();
     this.describe.dispose();
     this.trusted.dispose();
     this.runtime.dispose();
+  }
+
+  private discardReused(): void {
+    const reused = this.reused;
+    this.reused = undefined;
+    reused?.dispose();
+    this.runtime.setMemoryLimit(this.limits.memoryBytes + TRUSTED_ALLOWANCE_BYTES);
   }
 
   /** Counting starts afresh; `allowed` is the run's budget or, while judging, the backstop. */
@@ -157,6 +206,20 @@ class TrustedRuntime {
   }
 
   run(program: string, argsJson: string, seed: number): Verdict {
+    if (this.reuseContexts) {
+      if (mayReuseContext(program)) {
+        const verdict = this.runReused(program, argsJson, seed);
+        if (verdict !== undefined) {
+          this.stats.reused++;
+          return verdict;
+        }
+      } else this.stats.notEligible++;
+    }
+    this.stats.fresh++;
+    return this.runFresh(program, argsJson, seed);
+  }
+
+  private runFresh(program: string, argsJson: string, seed: number): Verdict {
     this.allow(this.limits.budget);
     const context = this.runtime.newContext({ intrinsics: INTRINSICS });
     try {
@@ -164,6 +227,81 @@ class TrustedRuntime {
     } finally {
       context.dispose();
     }
+  }
+
+  /**
+   * One run in the reused context, or `undefined` where a fresh context must answer instead: the
+   * program threw, its output was refused, it failed to load, it read a watched built-in, or it
+   * finished on the budget's last interrupt call. Running out of budget is answered here. A run that read a
+   * watched built-in, ran out of memory, or failed to load also retires the reused context; the next
+   * run hardens a new one.
+   */
+  private runReused(program: string, argsJson: string, seed: number): Verdict | undefined {
+    let reused = this.reused;
+    if (reused === undefined) {
+      if (this.hardeningFailed) return undefined;
+      // Its own memory is added to the limit, so a fresh context made beside it has today's headroom.
+      const before = usedBytes(this.runtime);
+      this.allow(HARDEN_CALLS);
+      try {
+        reused = new ReusedContext(this.runtime);
+      } catch {
+        // Not expected; if this build cannot harden a context, every run gets a fresh one.
+        this.hardeningFailed = true;
+        return undefined;
+      }
+      this.reused = reused;
+      this.stats.hardenings++;
+      this.runtime.setMemoryLimit(this.limits.memoryBytes + TRUSTED_ALLOWANCE_BYTES + Math.max(0, usedBytes(this.runtime) - before));
+    }
+    // QuickJS calls the interrupt handler every 10,000 ticks of a per-context countdown. A fresh
+    // context calls it at its first tick; this one wherever the last run left the countdown, so the
+    // same work makes the same number of calls as in a fresh context, or one fewer. Running out of
+    // budget here means a fresh context runs out too, and finishing with a call to spare means it
+    // finishes too; finishing on the budget's last call is the one case a fresh context must decide.
+    this.allow(this.limits.budget);
+    const outcome = reused.run(program, argsJson, seed);
+    const onLastCall = this.calls === this.limits.budget;
+    if (outcome.kind === 'value' && onLastCall && !reused.tainted) {
+      outcome.value.dispose();
+      this.stats.budgetEdge++;
+      return undefined;
+    }
+    if (outcome.kind === 'thrown' && this.timedOut() && !reused.tainted) {
+      outcome.error.dispose();
+      return TIMEOUT;
+    }
+    if (outcome.kind === 'value') {
+      let verdict: Verdict | undefined;
+      if (!reused.tainted) {
+        try {
+          verdict = this.judge(this.serialize, outcome.value, [reused.objectProto, reused.arrayProto]);
+        } finally {
+          outcome.value.dispose();
+        }
+        if (verdict.ok) return verdict;
+        this.stats.failedReused++;
+        return undefined;
+      }
+      outcome.value.dispose();
+    }
+    if (reused.tainted) {
+      // It may have reached the global object; everything there is frozen but `f`, whose
+      // attributes it could have changed. A new reused context is cheap insurance.
+      this.stats.tainted++;
+      if (outcome.kind === 'thrown') outcome.error.dispose();
+      this.discardReused();
+      return undefined;
+    }
+    this.stats.failedReused++;
+    if (outcome.kind === 'thrown') {
+      // A thrown error, or a stack overflow (checked on a call's entry), leaves the frozen context as it
+      // was; running out of memory may happen inside QuickJS's own work, so that context is retired.
+      const verdict = withHandles([outcome.error], ([error]) => this.judge(this.describe, error, [reused.internalErrorProto]));
+      if (!verdict.ok && (verdict.reason === 'runtime-error' || verdict.reason === 'stack')) return undefined;
+    }
+    this.discardReused();
+    return undefined;
   }
 
   /**
@@ -238,17 +376,118 @@ class TrustedRuntime {
   }
 }
 
+/** What a run in the reused context came to, before judging. */
+type ReusedOutcome =
+  | { kind: 'value'; value: QuickJSHandle }
+  | { kind: 'thrown'; error: QuickJSHandle }
+  | { kind: 'not-loaded' };
+
+/**
+ * The hardened context (`harden.ts`) and the handles a run needs from it, taken once: JSON.parse,
+ * Reflect.apply and the prototypes the judge compares against, all before any program ran.
+ */
+class ReusedContext {
+  readonly context: QuickJSContext;
+  readonly objectProto: QuickJSHandle;
+  readonly arrayProto: QuickJSHandle;
+  readonly internalErrorProto: QuickJSHandle;
+  tainted = false;
+  private readonly handles: QuickJSHandle[] = [];
+  private readonly parse: QuickJSHandle;
+  private readonly apply: QuickJSHandle;
+  private randomState = 1;
+
+  constructor(runtime: QuickJSRuntime) {
+    const context = runtime.newContext({ intrinsics: INTRINSICS });
+    this.context = context;
+    try {
+      const keep = (handle: QuickJSHandle) => {
+        this.handles.push(handle);
+        return handle;
+      };
+      const path = (...keys: string[]) => keys.reduce((object, key) => keep(context.getProp(object, key)), context.global);
+      this.parse = path('JSON', 'parse');
+      this.apply = path('Reflect', 'apply');
+      this.objectProto = path('Object', 'prototype');
+      this.arrayProto = path('Array', 'prototype');
+      this.internalErrorProto = path('InternalError', 'prototype');
+      // The same generator as a fresh context's (seededRandom), its state reset by each run.
+      const random = keep(context.newFunction('random', () => {
+        this.randomState = xorshift32(this.randomState);
+        return context.newNumber((this.randomState >>> 0) / 4294967296);
+      }));
+      const taint = keep(context.newFunction('taint', () => {
+        this.tainted = true;
+      }));
+      const harden = keep(context.unwrapResult(context.evalCode(buildHardenSource(), 'azr-harden.js', { type: 'global', strict: true })));
+      context.unwrapResult(context.callFunction(harden, context.undefined, random, taint)).dispose();
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+  }
+
+  /** Loads the program (its `function f` replaces the last one) and calls `f(...args)`. */
+  run(program: string, argsJson: string, seed: number): ReusedOutcome {
+    const context = this.context;
+    this.tainted = false;
+    this.randomState = seedState(seed);
+    const argsText = context.newString(argsJson);
+    const args = context.callFunction(this.parse, context.undefined, argsText);
+    argsText.dispose();
+    if (args.error) return { kind: 'thrown', error: args.error };
+    try {
+      const defined = context.evalCode(program, 'f.js', { type: 'global', strict: true });
+      if (defined.error) {
+        defined.error.dispose();
+        return { kind: 'not-loaded' };
+      }
+      defined.value.dispose();
+      const f = context.getProp(context.global, 'f');
+      try {
+        if (context.typeof(f) !== 'function') return { kind: 'not-loaded' };
+        const result = context.callFunction(this.apply, context.undefined, f, context.undefined, args.value);
+        return result.error ? { kind: 'thrown', error: result.error } : { kind: 'value', value: result.value };
+      } finally {
+        f.dispose();
+      }
+    } finally {
+      args.value.dispose();
+    }
+  }
+
+  dispose(): void {
+    disposeAll(this.handles);
+    if (this.context.alive) this.context.dispose();
+  }
+}
+
+/** Bytes the runtime's allocator has in use (QuickJS's own count). */
+function usedBytes(runtime: QuickJSRuntime): number {
+  const match = /memory used\s+\d+\s+(\d+)/.exec(runtime.dumpMemoryUsage());
+  return match ? Number(match[1]) : 0;
+}
+
 const TIMEOUT: Verdict = fail('timeout', 'interrupted: the run used its whole budget of interrupt-handler calls');
 
 /** Math.random for one run: xorshift32 from a fixed seed, so each run is reproducible and two seeds differ. */
 function seededRandom(context: QuickJSContext, seed: number): () => QuickJSHandle {
-  let state = seed >>> 0 || 1;
+  let state = seedState(seed);
   return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
+    state = xorshift32(state);
     return context.newNumber((state >>> 0) / 4294967296);
   };
+}
+
+function seedState(seed: number): number {
+  return seed >>> 0 || 1;
+}
+
+function xorshift32(state: number): number {
+  state ^= state << 13;
+  state ^= state >>> 17;
+  state ^= state << 5;
+  return state;
 }
 
 /** Runs `body` and disposes every handle afterwards, whatever happens. */
