@@ -113,6 +113,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`selfplay: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`selfplay: ${e instanceof Error ? (process.env.AZR_STACK ? e.stack : e.message) : String(e)}\n`);
   process.exit(1);
 });

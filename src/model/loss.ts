@@ -3,7 +3,7 @@
 //
 // Sequences are right-padded into one [B, T] batch; position t predicts token t+1. A weight per
 // position selects the tokens that count (marked targets; response tokens only for the policy loss).
-import { GPT, MASKED } from './gpt';
+import { GPT, MASKED, type GPTConfig } from './gpt';
 import { oneHot } from './ops';
 import { tf } from './tf';
 import { logSoftmaxWithProbs, softmaxCrossEntropy } from './wasm-kernels';
@@ -129,12 +129,12 @@ export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
  * Splits sequences (by length) into micro-batches of at most `maxTokens` padded positions each, longest
  * first, so long and short sequences are not padded to each other's length. Returns index groups.
  * Attention keeps B·H·T² scores per layer for the backward pass, so long sequences also get fewer rows:
- * at most `maxTokens · 128` score entries per head (8192 positions of 128 tokens, or 2048 of 512). Beyond
- * that the wasm heap runs out ("xnn_create_fully_connected … status 6") on the default model.
+ * at most `maxScores` score entries per head (default `maxTokens · 128`: 8192 positions of 128 tokens, or
+ * 2048 of 512). Beyond that the wasm heap runs out ("xnn_create_fully_connected … status 6") on the
+ * default model; `microBatchCaps` scales both caps down for wider and deeper models.
  */
-export function microBatches(lengths: number[], maxTokens: number): number[][] {
+export function microBatches(lengths: number[], maxTokens: number, maxScores = maxTokens * 128): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a]);
-  const maxScores = maxTokens * 128;
   const groups: number[][] = [];
   let current: number[] = [];
   let width = 0;
@@ -149,6 +149,21 @@ export function microBatches(lengths: number[], maxTokens: number): number[][] {
   }
   if (current.length > 0) groups.push(current);
   return groups;
+}
+
+/**
+ * The micro-batch caps for a model, from the padded positions a pass of the default model may take
+ * (`maxTokens`): positions shrink with the width beyond the default's 128 (activations, the MLP's 4×
+ * hidden layer), and score entries per head with the heads × layers beyond the default's 16, so that
+ * a pass of any model keeps about as much as a default one. (`small` at 8192 × 128 scores per head
+ * grew tfjs-wasm's heap to its 4 GB limit in one self-play update: "memory access out of bounds".)
+ * Models no larger than the default keep the caps as given, so their steps are unchanged.
+ */
+export function microBatchCaps(config: Pick<GPTConfig, 'dModel' | 'nHead' | 'nLayer'>, maxTokens: number): { maxTokens: number; maxScores: number } {
+  return {
+    maxTokens: Math.max(1, Math.floor(maxTokens * Math.min(1, 128 / config.dModel))),
+    maxScores: Math.max(1, Math.floor(maxTokens * 128 * Math.min(1, 16 / (config.nHead * config.nLayer)))),
+  };
 }
 
 type Save = (tensors: tf.Tensor[]) => void;

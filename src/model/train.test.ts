@@ -2,8 +2,8 @@
 // micro-batching that does not change the result, and the policy-gradient loss's direction.
 import { describe, expect, it } from 'vitest';
 import { AdamW } from './adamw';
-import { GPT, makeConfig } from './gpt';
-import { packPolicy, policyLoss, type PackedBatch, type Trajectory } from './loss';
+import { GPT, makeConfig, PRESETS } from './gpt';
+import { microBatchCaps, microBatches, packPolicy, policyLoss, type PackedBatch, type Trajectory } from './loss';
 import { initNodeBackend } from './node-backend';
 import { sample } from './sampler';
 import { tf } from './tf';
@@ -105,6 +105,31 @@ describe('training step', () => {
     expect(many.r.loss).toBeCloseTo(one.r.loss, 5);
     expect(many.r.gradNorm).toBeCloseTo(one.r.gradNorm, 5);
     one.w.forEach((w, i) => w.forEach((x, j) => expect(Math.abs(x - many.w[i][j])).toBeLessThan(1e-5)));
+  });
+
+  it('micro-batches of a wider, deeper model keep about as many attention scores as the default model\'s', () => {
+    const lengths = Array.from({ length: 96 }, (_, i) => 150 + ((i * 37) % 330));
+    const peak = (preset: 'tiny' | 'default' | 'small' | 'medium') => {
+      const c = PRESETS[preset];
+      const caps = microBatchCaps(c, 8192);
+      const groups = microBatches(lengths, caps.maxTokens, caps.maxScores);
+      expect(groups.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
+      // Score entries a pass keeps for backward, over all heads and layers; and padded positions × width.
+      const scores = Math.max(...groups.map((g) => g.length * Math.max(...g.map((i) => lengths[i])) ** 2)) * c.nHead * c.nLayer;
+      const activations = Math.max(...groups.map((g) => g.length * Math.max(...g.map((i) => lengths[i])))) * c.dModel;
+      return { scores, activations, groups: groups.length };
+    };
+    // Models no larger than the default are split exactly as before.
+    expect(microBatchCaps(PRESETS.default, 8192)).toEqual({ maxTokens: 8192, maxScores: 8192 * 128 });
+    expect(microBatchCaps(PRESETS.tiny, 8192)).toEqual({ maxTokens: 8192, maxScores: 8192 * 128 });
+    // What a default pass may keep: 8192 positions of width 128; 8192 · 128 scores per head, 16 heads × layers.
+    const d = PRESETS.default;
+    for (const preset of ['small', 'medium'] as const) {
+      const p = peak(preset);
+      expect(p.scores, preset).toBeLessThanOrEqual(8192 * 128 * d.nHead * d.nLayer);
+      expect(p.activations, preset).toBeLessThanOrEqual(8192 * d.dModel);
+      expect(p.groups, preset).toBeGreaterThan(peak('default').groups);
+    }
   });
 
   it('the head over response rows only gives the loss and gradients of the head over every position', async () => {

@@ -4,7 +4,7 @@
 import { AdamW } from './adamw';
 import { GPT } from './gpt';
 import {
-  crossEntropyLoss, microBatches, packLM, packPolicy, policyLoss, targetLogProbs,
+  crossEntropyLoss, microBatchCaps, microBatches, packLM, packPolicy, policyLoss, targetLogProbs,
   type LMExample, type PackedBatch, type PolicyLossOptions, type Trajectory,
 } from './loss';
 import { tf } from './tf';
@@ -49,10 +49,16 @@ export class NonFiniteGradientError extends Error {
   }
 }
 
+/** Micro-batches of these sequence lengths for this model (`microBatchCaps`: default 8192 positions). */
+function groupsFor(model: GPT, lengths: number[], maxTokens = 8192): number[][] {
+  const caps = microBatchCaps(model.config, maxTokens);
+  return microBatches(lengths, caps.maxTokens, caps.maxScores);
+}
+
 /** Next-token cross-entropy on marked targets, one AdamW step. */
 export async function lmStep(model: GPT, optimizer: AdamW, examples: LMExample[], options: StepOptions = {}): Promise<StepResult> {
   const V = model.config.vocabSize;
-  const groups = microBatches(examples.map((e) => e.ids.length - 1), options.maxTokensPerMicroBatch ?? 8192);
+  const groups = groupsFor(model, examples.map((e) => e.ids.length - 1), options.maxTokensPerMicroBatch);
   const batches = groups.map((g) => packLM(g.map((i) => examples[i]), V));
   const tokens = sumWeights(batches);
   if (tokens === 0) throw new RangeError('lmStep: no target is marked');
@@ -69,7 +75,7 @@ export async function policyStep(
 ): Promise<PolicyStepResult> {
   const V = model.config.vocabSize;
   const lengths = trajectories.map((tr) => tr.promptIds.length + tr.responseIds.length - 1);
-  const groups = microBatches(lengths, options.maxTokensPerMicroBatch ?? 8192);
+  const groups = groupsFor(model, lengths, options.maxTokensPerMicroBatch);
   const batches = groups.map((g) => packPolicy(g.map((i) => trajectories[i]), V));
   const tokens = sumWeights(batches);
   if (tokens === 0) throw new RangeError('policyStep: no response tokens');
@@ -99,7 +105,7 @@ export async function responseLogProbs(
   const V = model.config.vocabSize;
   const full: Trajectory[] = trajectories.map((tr) => ({ ...tr, oldLogProbs: tr.responseIds.map(() => 0), advantage: 0 }));
   const out: number[][] = new Array(full.length);
-  for (const group of microBatches(full.map((tr) => tr.promptIds.length + tr.responseIds.length - 1), maxTokensPerMicroBatch)) {
+  for (const group of groupsFor(model, full.map((tr) => tr.promptIds.length + tr.responseIds.length - 1), maxTokensPerMicroBatch)) {
     const batch = packPolicy(group.map((i) => full[i]), V);
     const logp = tf.tidy(() => targetLogProbs(model, batch, temperature));
     const values = await logp.data();
