@@ -108,6 +108,10 @@ describe('reused hardened context: the same verdicts as a fresh context per run'
       ["function f(k) { return (() => 0)[k]('return Reflect.set(Math, \"z\", 1)')(); }", '["constructor"]'],
       ["function f() { return Object.keys(Math).length + ':' + Object.getOwnPropertyNames(Object).join(); }", '[]'],
       ['function f() { return new Error("x").stack; }', '[]'],
+      // Past the static checks (run() does not apply them): the global object and Reflect by name.
+      ["function f() { return [globalThis.Reflect.set(Math, 'z', 1), Reflect.isExtensible(Math)]; }", '[]'],
+      ["function f() { return typeof eval('try { Math.w = 1 } catch (e) { 0 }'); }", '[]'],
+      ["function f() { return Function('return this')() === globalThis; }", '[]'],
     ];
     for (const [program, input] of observers) {
       const [a, b] = runBoth(program, input);
@@ -115,6 +119,7 @@ describe('reused hardened context: the same verdicts as a fresh context per run'
     }
     expect(runBoth(observers[0][0], observers[0][1])[0]).toBe('ok false');
     expect(runBoth(observers[4][0])[0]).toBe('ok "wrote"');
+    expect(runBoth(observers[9][0])[0]).toBe('ok [true,true]');
   });
 
   it('seeds Math.random per run exactly as a fresh context does, so the two-run check still fires', () => {

@@ -18,9 +18,13 @@
  *    - Frozenness can be read, and new code (with its own `try`) compiled, only through a few built-ins:
  *      `Object.isFrozen`, `isSealed`, `isExtensible`, `getOwnPropertyDescriptor(s)`,
  *      `Object.prototype.__lookupGetter__` and `__lookupSetter__`, and the function constructors (the
- *      only way to the global object, `eval` and `Reflect` in strict code). Each becomes an accessor
- *      that *taints* the run when it is read. The runner throws a tainted run's result away and runs
- *      the program in a fresh context.
+ *      only way to the global object, `eval` and `Reflect` in strict code; the static checks also refuse
+ *      those names, and the globals `globalThis`, `Reflect`, `eval` and `Function` are watched too, so
+ *      this does not rest on them). Each becomes an accessor that *taints* the run when it is read. The
+ *      runner throws a tainted run's result away, runs the program in a fresh context, and replaces the
+ *      reused one (a tainted run may have declared a global lexical binding through `Function`).
+ * 4. A program must be one `function f` declaration and nothing else, as `checkProgram` ensures on the
+ *    way in (`validate`): a top-level `let` would outlive its run in the global lexical scope.
  *
  * So a run that finishes without an error and without a taint gives what a fresh context would give.
  * Every other run is answered by a fresh context. The runner also replaces a reused context after a
@@ -70,6 +74,7 @@ export function buildHardenSource(): string {
   const watched = [
     [O, 'isFrozen'], [O, 'isSealed'], [O, 'isExtensible'], [O, 'getOwnPropertyDescriptor'], [O, 'getOwnPropertyDescriptors'],
     [O.prototype, '__lookupGetter__'], [O.prototype, '__lookupSetter__'],
+    [globalThis, 'globalThis'], [globalThis, 'Reflect'], [globalThis, 'eval'], [globalThis, 'Function'],
   ];
   for (const proto of functionPrototypes) watched.push([proto, 'constructor']);
   for (const [object, key] of watched) {
