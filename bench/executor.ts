@@ -15,7 +15,7 @@ import vm from 'node:vm';
 import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
 import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
 import { canonical, parseArgList } from '../src/sandbox/literal';
-import { createNodeExecutor } from '../src/sandbox/node';
+import { createNodeExecutor, nodePoolSize } from '../src/sandbox/node';
 import { INTRINSICS, QuickJSRunner } from '../src/sandbox/quickjs';
 import { DEFAULT_LIMITS } from '../src/sandbox/types';
 import { log, round, runSection, timeIt } from './harness';
@@ -152,6 +152,13 @@ await runSection(async ({ quick }) => {
   await executor.runBatch(batch.slice(0, 50));
   log(`sandbox worker: ${rounds} batches of ${batch.length} validated proposals`);
   const validated = await timeIt(rounds, () => executor.runBatch(batch), 0);
+  // The same batches over a pool of sandbox workers (what the CLI and the lab use where cores allow).
+  const poolWorkers = Math.max(2, nodePoolSize());
+  const sandboxPool = createNodeExecutor({ workers: poolWorkers });
+  await sandboxPool.runBatch(batch.slice(0, 50 * poolWorkers));
+  log(`sandbox pool of ${poolWorkers}: ${rounds} batches of ${batch.length} validated proposals`);
+  const validatedPool = await timeIt(rounds, () => sandboxPool.runBatch(batch), 0);
+  await sandboxPool.dispose();
 
   // Stopping: an infinite loop runs out of the call budget; a counted loop is sized to just fit it.
   const spin = 'function f() { while (true) {} }';
@@ -195,6 +202,9 @@ await runSection(async ({ quick }) => {
     msPerValidated: round(validated.ms / batch.length),
     validatedPerSec: Math.round(batch.length / (validated.ms / 1000)),
     msPerValidatedInThread: round(validateInThread.ms),
+    poolWorkers,
+    msPerValidatedPool: round(validatedPool.ms / batch.length),
+    poolSpeedup: round(validated.ms / validatedPool.ms, 3),
     stopMs: round(stop.ms),
     stopVerdict: stopVerdict.ok ? 'ok' : stopVerdict.reason,
     budgetMs: round(budget.ms),

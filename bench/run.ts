@@ -185,6 +185,7 @@ function report(r: Json, checks: TargetCheck[]): string {
       ['  (a fresh context alone, nothing run: the fresh-context ceiling)', `${fmt(e.freshContextMs as number)} ms`, `${fmt(e.pythonMsPerExec as number)} ms`, `${fmt(e.vsPythonSubprocessCeiling as number)}×`],
       ["vs AZR's executor: persistent Python worker, exec per program (not isolated)", '', `${fmt(e.pythonPoolMsPerExec as number)} ms`, `${fmt(e.vsPythonPool as number)}×`],
       ['validated proposal (2 runs + parse), worker', `${fmt(e.msPerValidated as number)} ms (${fmt(e.validatedPerSec as number)}/s)`, '', ''],
+      [`  the same over a pool of ${e.poolWorkers as number} workers`, `${fmt(e.msPerValidatedPool as number)} ms`, '', `${fmt(e.poolSpeedup as number)}× faster`],
       ['stop while(true){} (budget 100 calls)', `${fmt(e.stopMs as number)} ms`, `${fmt(e.budgetMs as number)} ms (loop that just fits)`, `${fmt(e.stopOverBudget as number)} of budget`],
     ]));
   } else if (e) lines.push('', `Executor: ${e.error}`);

@@ -15,7 +15,7 @@ import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
 import { readCheckpointDir } from '../model/node-checkpoint';
 import { ModelPolicy } from '../model/policy';
 import { TOKENIZER_VERSION } from '../model/tokenizer';
-import { createNodeExecutor } from '../sandbox/node';
+import { createNodeExecutor, nodePoolSize } from '../sandbox/node';
 import { backendFlag, failer, parseFlags, type Fail } from './args';
 
 const USAGE = `usage: npm run -s eval -- --checkpoint DIR --tasks FILE [options]
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   process.stderr.write(`backend: ${choice.reason}\n`);
   const model = modelFromCheckpoint(await readCheckpointDir(args.checkpoint), TOKENIZER_VERSION);
   const policy = new ModelPolicy(model, { learningRate: 0, weightDecay: 0 });
-  const executor = createNodeExecutor();
+  const executor = createNodeExecutor({ workers: nodePoolSize() });
   try {
     const { summary, perTask } = await evaluate(policy, executor, tasks, { samples, seed, batch, constrained: !args.unconstrained });
     if (args['per-task']) writeFileSync(args['per-task'], perTask.map((r) => JSON.stringify(r)).join('\n') + '\n');

@@ -4,7 +4,7 @@
  * one-line `{"id"?, "error"}` naming the problem; the exit code says whether any line was bad.
  */
 import { createInterface } from 'node:readline';
-import { createNodeExecutor } from '../sandbox/node';
+import { createNodeExecutor, nodePoolSize } from '../sandbox/node';
 import type { SandboxExecutor } from '../sandbox/client';
 import { DEFAULT_LIMITS, type ExecutorLimits } from '../sandbox/types';
 
@@ -140,7 +140,7 @@ export async function serveJsonLines(
   options: CliOptions,
   answer: (executor: SandboxExecutor, lines: string[]) => Promise<{ lines: string[]; bad: number }>,
 ): Promise<boolean> {
-  const executor = createNodeExecutor(options.limits);
+  const executor = createNodeExecutor({ ...options.limits, workers: nodePoolSize() });
   const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
   let pending: string[] = [];
   let scheduled = false;

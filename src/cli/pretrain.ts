@@ -25,7 +25,7 @@ import { readCheckpointDir, writeCheckpointDir } from '../model/node-checkpoint'
 import { encode, TOKENIZER_VERSION, vocabSize } from '../model/tokenizer';
 import { lmStep, responseLogProbs } from '../model/train';
 import { validateProposals } from '../sandbox/check';
-import { createNodeExecutor } from '../sandbox/node';
+import { createNodeExecutor, nodePoolSize } from '../sandbox/node';
 import { backendFlag, failer, parseFlags, type Fail } from './args';
 
 const USAGE = `usage: npm run pretrain -- --seed S --out DIR [options]
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   const config = model.config;
   process.stderr.write(`model: ${from ? `from ${from.dir}` : preset}, ${model.parameterCount()} parameters, context ${config.contextLength}\n`);
 
-  const executor = createNodeExecutor();
+  const executor = createNodeExecutor({ workers: nodePoolSize() });
   const label: Labeller = (runs) => validateProposals(executor, runs);
   const caps = { maxProgramTokens: CONFIG_SPECS.maxProgramTokens.default, maxAnswerTokens: CONFIG_SPECS.maxAnswerTokens.default };
   const enc = (s: string) => encode(s);

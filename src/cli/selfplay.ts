@@ -11,7 +11,7 @@ import { heldOutFeatures } from '../data/features';
 import { generatorTasks } from '../data/generator-tasks';
 import { createRng } from '../azr/rng';
 import { validateProposals } from '../sandbox/check';
-import { createNodeExecutor } from '../sandbox/node';
+import { createNodeExecutor, nodePoolSize } from '../sandbox/node';
 import { loadPolicyModel, saveModel } from '../model/node-checkpoint';
 import { initBestNodeBackend, releaseNodeWebGPU } from '../model/node-backend';
 import { ModelPolicy } from '../model/policy';
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const { model, source } = await loadPolicyModel({ from: args.from, scratch: args.scratch ?? false, modelSize: config.modelSize, seed: config.seed });
   process.stderr.write(`model: ${source}\n`);
 
-  const executor = createNodeExecutor();
+  const executor = createNodeExecutor({ workers: nodePoolSize() });
   const policy = new ModelPolicy(model, { learningRate: config.learningRate, weightDecay: config.weightDecay });
   const generator = (label: string) => generatorTasks(createRng(config.seed).fork(label), {
     label: (runs) => validateProposals(executor, runs), encode: (text) => policy.encode(text), inductionInputs: config.inductionInputs,

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createRng } from '../azr/rng';
 import { encode } from '../model/tokenizer';
 import { validateProposals } from '../sandbox/check';
-import { createNodeExecutor } from '../sandbox/node';
+import { createNodeExecutor, nodePoolSize } from '../sandbox/node';
 import { buildEvalSuite, familyOfTask, toJsonl } from './eval-suite';
 
 /** The seed the committed suite was generated with. */
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const split = args.split ?? 'heldout';
   if (split !== 'heldout' && split !== 'train') throw new Error(`--split must be heldout or train, got ${split}`);
   const out = args.out ?? (split === 'train' ? 'eval/indist.jsonl' : 'eval/heldout.jsonl');
-  const executor = createNodeExecutor();
+  const executor = createNodeExecutor({ workers: nodePoolSize() });
   const started = performance.now();
   try {
     const tasks = await buildEvalSuite(createRng(seed), { label: (runs) => validateProposals(executor, runs), encode: (s) => encode(s), perType, split });

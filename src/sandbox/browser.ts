@@ -4,9 +4,20 @@
  * that the trainer owns and, past a deadline, terminates and replaces.
  */
 import { createExecutorClient, type ExecutorOptions, type SandboxExecutor } from './client';
+import { createExecutorPool } from './pool';
 import type { FromSandbox } from './protocol';
 
-export function createBrowserExecutor(options: ExecutorOptions = {}): SandboxExecutor {
+export interface BrowserExecutorOptions extends ExecutorOptions {
+  /** Sandbox workers answering batches together (`pool.ts`); default 1. */
+  workers?: number;
+}
+
+export function createBrowserExecutor(options: BrowserExecutorOptions = {}): SandboxExecutor {
+  const { workers = 1, ...client } = options;
+  return createExecutorPool(() => createSandboxClient(client), workers);
+}
+
+function createSandboxClient(options: ExecutorOptions): SandboxExecutor {
   return createExecutorClient((events) => {
     const worker = new Worker(new URL('../../workers/sandbox.worker.ts', import.meta.url), { type: 'module', name: 'azr-sandbox' });
     worker.onmessage = (event: MessageEvent<FromSandbox>) => events.message(event.data);

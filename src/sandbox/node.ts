@@ -4,13 +4,26 @@
  * the parent do not reach a worker), so it runs the same under tsx, Vitest and plain node.
  */
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { createExecutorClient, type ExecutorOptions, type SandboxExecutor, type SpawnWorker } from './client';
+import { createExecutorPool, poolSizeFor } from './pool';
 import type { FromSandbox } from './protocol';
 
 const WORKER_ENTRY = new URL('./node-worker.mjs', import.meta.url);
 
-export function createNodeExecutor(options: ExecutorOptions = {}): SandboxExecutor {
-  return createExecutorClient(spawnNodeWorker, options);
+export interface NodeExecutorOptions extends ExecutorOptions {
+  /** Sandbox worker threads answering batches together (`pool.ts`); default 1. */
+  workers?: number;
+}
+
+export function createNodeExecutor(options: NodeExecutorOptions = {}): SandboxExecutor {
+  const { workers = 1, ...client } = options;
+  return createExecutorPool(() => createExecutorClient(spawnNodeWorker, client), workers);
+}
+
+/** Sandbox workers for this machine: one per core beyond the one that trains, at most 4. */
+export function nodePoolSize(): number {
+  return poolSizeFor(availableParallelism());
 }
 
 /** Starts one sandbox worker thread; it does not keep the process alive while idle. */

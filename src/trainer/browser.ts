@@ -14,6 +14,7 @@ import { ModelPolicy } from '../model/policy';
 import { initBackend } from '../model/tf';
 import { TOKENIZER_VERSION, vocabSize } from '../model/tokenizer';
 import { createBrowserExecutor } from '../sandbox/browser';
+import { poolSizeFor } from '../sandbox/pool';
 import type { Executor } from '../sandbox/types';
 import type { BackendChoice, BackendInfo } from './protocol';
 import { checkpointRunStore } from './runstore';
@@ -58,7 +59,7 @@ export function browserTrainerDeps(): TrainerDeps<Executor> {
     initBackend: startBackend,
     createModel,
     createExecutor: (onRestart) => {
-      const executor = createBrowserExecutor({ onRestart });
+      const executor = createBrowserExecutor({ onRestart, workers: poolSizeFor(navigator.hardwareConcurrency ?? 2) });
       return { executor, kill: async () => executor.killWorker(), dispose: () => { void executor.dispose(); } };
     },
     createEngine: (policy, executor, config, onSeedingProgress) => new SelfPlay(policy, executor, config, { onSeedingProgress }),
