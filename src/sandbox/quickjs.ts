@@ -261,45 +261,37 @@ class TrustedRuntime {
     // finishes too; finishing on the budget's last call is the one case a fresh context must decide.
     this.allow(this.limits.budget);
     const outcome = reused.run(program, argsJson, seed);
-    const onLastCall = this.calls === this.limits.budget;
-    if (outcome.kind === 'value' && onLastCall && !reused.tainted) {
-      outcome.value.dispose();
-      this.stats.budgetEdge++;
-      return undefined;
-    }
-    if (outcome.kind === 'thrown' && this.timedOut() && !reused.tainted) {
-      outcome.error.dispose();
-      return TIMEOUT;
-    }
-    if (outcome.kind === 'value') {
-      let verdict: Verdict | undefined;
-      if (!reused.tainted) {
-        try {
-          verdict = this.judge(this.serialize, outcome.value, [reused.objectProto, reused.arrayProto]);
-        } finally {
-          outcome.value.dispose();
-        }
-        if (verdict.ok) return verdict;
-        this.stats.failedReused++;
-        return undefined;
-      }
-      outcome.value.dispose();
-    }
     if (reused.tainted) {
       // It may have reached the global object; everything there is frozen but `f`, whose
       // attributes it could have changed. A new reused context is cheap insurance.
-      this.stats.tainted++;
+      if (outcome.kind === 'value') outcome.value.dispose();
       if (outcome.kind === 'thrown') outcome.error.dispose();
+      this.stats.tainted++;
       this.discardReused();
       return undefined;
     }
-    this.stats.failedReused++;
+    if (outcome.kind === 'value') {
+      if (this.calls === this.limits.budget) {
+        outcome.value.dispose();
+        this.stats.budgetEdge++;
+        return undefined;
+      }
+      const verdict = withHandles([outcome.value], ([value]) => this.judge(this.serialize, value, [reused.objectProto, reused.arrayProto]));
+      if (verdict.ok) return verdict;
+      this.stats.failedReused++;
+      return undefined;
+    }
     if (outcome.kind === 'thrown') {
+      if (this.timedOut()) {
+        outcome.error.dispose();
+        return TIMEOUT;
+      }
+      this.stats.failedReused++;
       // A thrown error, or a stack overflow (checked on a call's entry), leaves the frozen context as it
       // was; running out of memory may happen inside QuickJS's own work, so that context is retired.
       const verdict = withHandles([outcome.error], ([error]) => this.judge(this.describe, error, [reused.internalErrorProto]));
       if (!verdict.ok && (verdict.reason === 'runtime-error' || verdict.reason === 'stack')) return undefined;
-    }
+    } else this.stats.failedReused++;
     this.discardReused();
     return undefined;
   }
