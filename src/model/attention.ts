@@ -1,12 +1,15 @@
 // Causal multi-head self-attention over the fused projection qkv [B·T, 3d], with a hand-written gradient.
 //
-// Two layouts of the same arithmetic. The wasm backend's batched matmul runs at ≈ 1–2 GFLOP/s while its
+// Three layouts of the same arithmetic. On wasm with WebAssembly SIMD, `fused`: one kernel for a layer's
+// whole attention and one for its backward (./wasm-simd-kernels), where the others take about ten kernels
+// per (sequence, head) block. Without SIMD, `grouped`: the wasm backend's batched matmul runs at ≈ 1–2 GFLOP/s while its
 // 2-D matmul reaches ≈ 10–20 GFLOP/s on attention-sized blocks (measured here: [128×32]·[32×128] blocks,
 // 192 of them, 110 ms batched vs 10 ms as separate 2-D matmuls), so on wasm every (sequence, head) block
 // is its own 2-D matmul, its operands split out (./wasm-kernels) of [B·H, ·, ·] tensors laid out (and
 // transposed once, as a whole) so that no block needs a transpose or a transpose flag. Backends with a real batched matmul
 // (WebGPU, WebGL, cpu) run one batched matmul over all B·H blocks instead. The parity tests compare them.
 import { tf } from './tf';
+import { fusedAttentionAvailable, fusedAttentionBackward, fusedAttentionForward } from './wasm-simd-kernels';
 import { unstackBlocks } from './wasm-kernels';
 import { decodeAttention } from './webgpu-kernels';
 
@@ -128,18 +131,36 @@ function grouped(qkv: tf.Tensor2D, bias: tf.Tensor4D, D: Dims, save: Save): { va
   };
 }
 
+/** Two fused kernels on wasm (./wasm-attention): the whole attention of a layer, forward or backward. */
+function fused(qkv: tf.Tensor2D, bias: tf.Tensor4D, D: Dims, save: Save): { value: tf.Tensor; gradFunc: GradFunc } {
+  const [y, p] = fusedAttentionForward(qkv, bias, D.B, D.H);
+  save([qkv, p]);
+  return {
+    value: y,
+    gradFunc: (dy, [sqkv, sp]) => [fusedAttentionBackward(dy as tf.Tensor2D, sqkv as tf.Tensor2D, sp as tf.Tensor3D, D.B, D.H)],
+  };
+}
+
 /** Whether this backend runs attention as per-block 2-D matmuls (see the top of this file). */
 export function groupedAttention(): boolean {
   return tf.getBackend() === 'wasm';
+}
+
+export type AttentionLayout = 'fused' | 'grouped' | 'batched';
+
+/** The fastest layout here: the fused kernels on wasm with SIMD, else per-block or batched matmuls. */
+function defaultLayout(qkv: tf.Tensor2D, bias: tf.Tensor4D): AttentionLayout {
+  if (fusedAttentionAvailable(qkv, bias)) return 'fused';
+  return groupedAttention() ? 'grouped' : 'batched';
 }
 
 /**
  * Self-attention of B sequences over themselves: qkv [B·T, 3d] → [B·T, d]. `bias` [1 or B, 1, T, T] is
  * added to the scores (0 = attend, −1e9 = masked: causal, plus left padding in the sampler's prefill).
  */
-export function selfAttention(qkv: tf.Tensor2D, B: number, H: number, bias: tf.Tensor4D, layout: 'grouped' | 'batched' = groupedAttention() ? 'grouped' : 'batched'): tf.Tensor2D {
+export function selfAttention(qkv: tf.Tensor2D, B: number, H: number, bias: tf.Tensor4D, layout: AttentionLayout = defaultLayout(qkv, bias)): tf.Tensor2D {
   const D = dims(qkv, B, H);
-  const impl = layout === 'grouped' ? grouped : batched;
+  const impl = { fused, grouped, batched }[layout];
   const op = tf.customGrad(((x: tf.Tensor2D, save: Save) => impl(x, bias, D, save)) as unknown as CustomGradFn);
   return op(qkv) as tf.Tensor2D;
 }

@@ -4,11 +4,11 @@
 import { tf } from './tf';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfAttention } from './attention';
+import { selfAttention, type AttentionLayout } from './attention';
 import { MASKED } from './gpt';
 import { crossEntropyFromLogits, packLM, packPolicy, policyLossFromLogits, type PackedBatch, type PolicyLossOptions } from './loss';
 import { initNodeBackend } from './node-backend';
-import { add, addPositions, embed, gelu, layerNorm, matmul, matmulTransposed, selectRows } from './ops';
+import { add, addPositions, embed, gelu, layerNorm, matmul, matmulAdd, matmulTransposed, selectRows } from './ops';
 import { Rng } from './rng';
 
 beforeAll(async () => {
@@ -70,6 +70,27 @@ function referencePolicyLoss(batch: PackedBatch, V: number, scale: number, opts:
   };
 }
 
+/** Every layout's attention and its gradient against autodiff of the plain ops: B sequences of T, H heads, width d. */
+async function checkAttention(layouts: readonly AttentionLayout[], B: number, T: number, H: number, d: number): Promise<void> {
+  const hd = d / H;
+  const reference = (bias: tf.Tensor4D) => (qkv: tf.Tensor) => {
+    const [q, k, v] = tf.split(qkv, 3, 1);
+    const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]);
+    const s = tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(hd)), bias);
+    return tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), heads(v)), [0, 2, 1, 3]), [B * T, d]);
+  };
+  const causal = new Float32Array(T * T).map((_, i) => (i % T > Math.floor(i / T) ? MASKED : 0));
+  const padded = new Float32Array(B * T * T).map((_, i) => {
+    const [b, r, c] = [Math.floor(i / (T * T)), Math.floor(i / T) % T, i % T];
+    return c > r || c < b * 2 ? MASKED : 0; // row b has 2·b left pads
+  });
+  for (const bias of [tf.tensor4d(causal, [1, 1, T, T]), tf.tensor4d(padded, [B, 1, T, T])]) {
+    for (const layout of layouts) {
+      await checkOp((qkv) => selfAttention(qkv as tf.Tensor2D, B, H, bias, layout), reference(bias), [randn([B * T, 3 * d])]);
+    }
+  }
+}
+
 describe('hand-written gradients match autodiff', () => {
   it('matmul, matmulTransposed, add', async () => {
     await checkOp((a, b) => matmul(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [randn([5, 7]), randn([7, 3])]);
@@ -95,23 +116,7 @@ describe('hand-written gradients match autodiff', () => {
   });
 
   it('attention, batched and grouped layouts, causal and padded masks', async () => {
-    const B = 2, T = 5, H = 2, d = 8, hd = d / H;
-    const reference = (bias: tf.Tensor4D) => (qkv: tf.Tensor) => {
-      const [q, k, v] = tf.split(qkv, 3, 1);
-      const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]);
-      const s = tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(hd)), bias);
-      return tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), heads(v)), [0, 2, 1, 3]), [B * T, d]);
-    };
-    const causal = new Float32Array(T * T).map((_, i) => (i % T > Math.floor(i / T) ? MASKED : 0));
-    const padded = new Float32Array(B * T * T).map((_, i) => {
-      const [b, r, c] = [Math.floor(i / (T * T)), Math.floor(i / T) % T, i % T];
-      return c > r || c < b * 2 ? MASKED : 0; // row b has 2·b left pads
-    });
-    for (const bias of [tf.tensor4d(causal, [1, 1, T, T]), tf.tensor4d(padded, [B, 1, T, T])]) {
-      for (const layout of ['batched', 'grouped'] as const) {
-        await checkOp((qkv) => selfAttention(qkv as tf.Tensor2D, B, H, bias, layout), reference(bias), [randn([B * T, 3 * d])]);
-      }
-    }
+    await checkAttention(['batched', 'grouped'], 2, 5, 2, 8);
   });
 
   it('cross-entropy head', checkCrossEntropyHead);
@@ -136,6 +141,20 @@ describe('hand-written gradients on wasm (fused kernels)', () => {
     await checkLayerNorm();
   });
   it('cross-entropy head', checkCrossEntropyHead);
+  it('matmul, matmulTransposed, matmulAdd: the SIMD product, tiles and tails', async () => {
+    // 37 × 23 · 23 × 41 leaves an odd row and columns past the 16- and 4-wide tiles.
+    for (const [M, K, N] of [[5, 7, 3], [37, 23, 41], [64, 32, 128]]) {
+      await checkOp((a, b) => matmul(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [randn([M, K]), randn([K, N])]);
+      await checkOp((a, b) => matmulTransposed(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true), [randn([M, K]), randn([N, K])]);
+      await checkOp((a, b, c) => matmulAdd(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D), (a, b, c) => tf.add(c, tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)), [randn([M, K]), randn([K, N]), randn([M, N])]);
+    }
+  });
+  it('attention: the fused SIMD kernels and per-block matmuls, causal and padded masks', async () => {
+    // Widths that fill the kernel's 16- and 4-column tiles, and ones that leave scalar tails.
+    await checkAttention(['fused', 'grouped'], 2, 5, 2, 8);
+    await checkAttention(['fused'], 3, 20, 2, 64);
+    await checkAttention(['fused'], 2, 7, 3, 15);
+  });
   it('policy-gradient head with the KL penalty', checkPolicyHeadWithKl);
   it('policy-gradient head: clipped ratio, entropy, temperature, masks', checkPolicyHeadWithMasks);
 });

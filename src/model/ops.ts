@@ -12,6 +12,7 @@
 // the backward pass runs).
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
+import { simdMatMul, simdMatMulAvailable } from './wasm-simd-kernels';
 import { decodeMlp, embedSum, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
@@ -29,6 +30,8 @@ function custom(f: (...args: never[]) => { value: tf.Tensor; gradFunc: GradFunc 
  * (g = dlogits [M, V], a = h [M, d]) this moves M·d elements instead of M·V.
  */
 function transposedTimes(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
+  // On wasm with SIMD, aᵀ is read through the product's strides: no transpose at all.
+  if (simdMatMulAvailable()) return simdMatMul(a, g, true, false);
   const [M, K] = a.shape;
   const N = g.shape[1];
   if (M * K <= M * N + K * N) return tf.matMul(tf.transpose(a), g);
@@ -37,12 +40,18 @@ function transposedTimes(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
 
 /** Gradients of a·b with respect to a and b, given dy. */
 function matmulGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor[] {
-  return [tf.matMul(dy as tf.Tensor2D, tf.transpose(b as tf.Tensor2D)), transposedTimes(a as tf.Tensor2D, dy as tf.Tensor2D)];
+  const da = simdMatMulAvailable() ? simdMatMul(dy as tf.Tensor2D, b as tf.Tensor2D, false, true) : tf.matMul(dy as tf.Tensor2D, tf.transpose(b as tf.Tensor2D));
+  return [da, transposedTimes(a as tf.Tensor2D, dy as tf.Tensor2D)];
+}
+
+/** a·b: ./wasm-simd-kernels' product on wasm with SIMD, tfjs's matmul elsewhere. */
+function times(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return simdMatMulAvailable() ? simdMatMul(a, b) : tf.matMul(a, b);
 }
 
 const matmulOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) => {
   save([a, b]);
-  return { value: tf.matMul(a, b), gradFunc: (dy, [sa, sb]) => matmulGrads(dy, sa, sb) };
+  return { value: times(a, b), gradFunc: (dy, [sa, sb]) => matmulGrads(dy, sa, sb) };
 });
 
 /** [M, K] · [K, N]. */
@@ -53,10 +62,11 @@ export function matmul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 const matmulTransposedOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) => {
   save([a, b]);
   return {
-    // On WebGPU the transposed read is part of the matmul program (one dispatch, not two).
-    value: fusedWebGPU() ? tf.matMul(a, b, false, true) : tf.matMul(a, tf.transpose(b)),
+    // On WebGPU the transposed read is part of the matmul program (one dispatch, not two); on wasm with
+    // SIMD the table is transposed in the product's copy.
+    value: fusedWebGPU() ? tf.matMul(a, b, false, true) : simdMatMulAvailable() ? simdMatMul(a, b, false, true) : tf.matMul(a, tf.transpose(b)),
     gradFunc: (dy, [sa, sb]) => [
-      tf.matMul(dy as tf.Tensor2D, sb as tf.Tensor2D),
+      times(dy as tf.Tensor2D, sb as tf.Tensor2D),
       transposedTimes(dy as tf.Tensor2D, sa as tf.Tensor2D),
     ],
   };
@@ -71,18 +81,18 @@ const matmulAddOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D, save
   save([a, b]);
   return {
     // tfjs's fused matmul adds its "bias" (any shape that broadcasts to the output) in the matmul's own
-    // write: one dispatch instead of two.
-    value: tf.fused.matMul({ a, b, bias: c }),
+    // write: one dispatch instead of two. The SIMD product on wasm starts its accumulators from c.
+    value: fusedWebGPU() ? tf.fused.matMul({ a, b, bias: c }) : simdMatMul(a, b, false, false, c),
     gradFunc: (dy, [sa, sb]) => [...matmulGrads(dy, sa, sb), tf.clone(dy)],
   };
 });
 
 /**
- * c + a·b, the residual connection after a projection: on WebGPU one fused dispatch, elsewhere the same
- * ops as `add(c, matmul(a, b))` (wasm's fused matmul takes only a per-column bias).
+ * c + a·b, the residual connection after a projection: one kernel on WebGPU and on wasm with SIMD,
+ * elsewhere the same ops as `add(c, matmul(a, b))` (tfjs-wasm's fused matmul takes only a per-column bias).
  */
 export function matmulAdd(a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
-  if (fusedWebGPU()) return matmulAddOp(a, b, c) as tf.Tensor2D;
+  if (fusedWebGPU() || simdMatMulAvailable()) return matmulAddOp(a, b, c) as tf.Tensor2D;
   return add(c, matmul(a, b));
 }
 

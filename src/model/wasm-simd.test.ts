@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { SimdMatmul, simdModuleBytes } from './wasm-simd';
+
+type Mm = (a: number, sAm: number, sAk: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, acc: number) => void;
+
+/** Runs one product in a fresh memory and returns its largest error against a float64 reference, and whether it wrote outside C. */
+function checkProduct(mm: Mm, memory: WebAssembly.Memory, M: number, K: number, N: number, transposeA: boolean, accumulate: boolean) {
+  // Padded leading dimensions and odd offsets, so strides and unaligned addresses are exercised too.
+  const lda = transposeA ? M + 3 : K + 2;
+  const ldb = N + 5;
+  const ldc = N + 1;
+  const a = 7;
+  const b = a + (transposeA ? K : M) * lda + 3;
+  const c = b + K * ldb + 9;
+  const end = c + M * ldc + 10;
+  const v = new Float32Array(memory.buffer);
+  for (let i = 0; i < end; i++) v[i] = Math.sin(i * 1.37);
+  const before = v.slice(0, end);
+  const [sAm, sAk] = transposeA ? [1, lda] : [lda, 1];
+  mm(a * 4, sAm, sAk, b * 4, ldb, c * 4, ldc, M, K, N, accumulate ? 1 : 0);
+  let maxErr = 0;
+  let strayWrites = 0;
+  for (let i = 0; i < end; i++) {
+    const inC = i >= c && i < c + M * ldc && (i - c) % ldc < N;
+    if (!inC && v[i] !== before[i]) strayWrites++;
+  }
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let ref = accumulate ? before[c + m * ldc + n] : 0;
+      for (let k = 0; k < K; k++) ref += before[a + m * sAm + k * sAk] * before[b + k * ldb + n];
+      maxErr = Math.max(maxErr, Math.abs(ref - v[c + m * ldc + n]) / (1 + Math.abs(ref)));
+    }
+  }
+  return { maxErr, strayWrites };
+}
+
+const SHAPES = [[1, 1, 1], [2, 16, 16], [5, 7, 23], [64, 16, 64], [64, 64, 16], [17, 33, 35], [3, 0, 5], [0, 4, 4], [33, 9, 404]];
+
+describe('wasm SIMD product (assembled in ./wasm-simd)', () => {
+  it('computes op(A)·B (+ C) for every tile and tail, with strides, writing nothing outside C', () => {
+    // The shipped plan, plus one-row-only and four-row tiles: each path of the generator once.
+    for (const plan of [undefined, [[1, [4, 1]]], [[4, [2, 1]], [1, [1]]]] as ([number, number[]][] | undefined)[]) {
+      const bytes = simdModuleBytes(plan);
+      expect(WebAssembly.validate(bytes)).toBe(true);
+      const memory = new WebAssembly.Memory({ initial: 4 });
+      const mm = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.mm as Mm;
+      for (const [M, K, N] of SHAPES) {
+        for (const transposeA of [false, true]) {
+          for (const accumulate of [false, true]) {
+            const { maxErr, strayWrites } = checkProduct(mm, memory, M, K, N, transposeA, accumulate);
+            expect(maxErr, `${M}×${K}×${N} transposeA=${transposeA} acc=${accumulate}`).toBeLessThan(1e-5);
+            expect(strayWrites).toBe(0);
+          }
+        }
+      }
+    }
+  });
+
+  it('refuses tile plans it has no registers for', () => {
+    expect(() => simdModuleBytes([[5, [1]]])).toThrow(RangeError);
+    expect(() => simdModuleBytes([[4, [4]]])).toThrow(RangeError);
+  });
+
+  it('grows its memory on demand and keeps working', () => {
+    const simd = SimdMatmul.create();
+    expect(simd).toBeDefined();
+    const M = 300, K = 200, N = 260; // ≈ 1 MB of operands: past the first 16 pages
+    const view = simd!.reserve(M * K + K * N + M * N);
+    for (let i = 0; i < M * K + K * N; i++) view[i] = (i % 7) - 3;
+    simd!.mm(0, K, 1, M * K, N, M * K + K * N, N, M, K, N);
+    const out = simd!.reserve(0);
+    let ref = 0;
+    for (let k = 0; k < K; k++) ref += view[(M - 1) * K + k] * view[M * K + k * N + (N - 1)];
+    expect(out[M * K + K * N + M * N - 1]).toBe(ref);
+  });
+});

@@ -1,0 +1,282 @@
+// A matrix product in WebAssembly SIMD, assembled here from its instructions (no toolchain, no binary in
+// the repository), for the small blocks of per-head attention on the wasm backend (./attention).
+//
+// tfjs-wasm runs every (sequence, head) block of attention as its own kernel: at the tiny model's sizes
+// (64 × 64 × 16 blocks) each such kernel costs more in the engine's per-kernel bookkeeping than in
+// arithmetic, and a training step has hundreds of them. One fused attention kernel (./wasm-kernels) makes
+// its block products here instead, in a memory of our own that the kernel copies into and out of.
+//
+// `mm` computes C[m, n] (+)= Σ_k A[m·sAm + k·sAk] · B[k·ldb + n] for m < M, n < N, k < K: A with any
+// strides (so Aᵀ costs nothing), B and C row-major with their leading dimensions. Its inner loop holds a
+// 2 × 16 tile of C in eight f32x4 registers: per k, four vectors of B and one broadcast element of A per
+// row; then 2 × 4 tiles, scalar tails for the last columns, and 1 × 16 / 1 × 4 tiles for a last odd row.
+// Pointers are byte offsets into `memory`, strides are in elements. `simdModuleBytes(plan)` takes other
+// tile shapes, for measuring them (`[rows, [vectors per tile, …]]` per block of rows).
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+function name(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+/** A function body, written one instruction at a time. */
+class Code {
+  readonly bytes: number[] = [];
+  private op(...b: number[]): this {
+    this.bytes.push(...b);
+    return this;
+  }
+  get(l: number): this { return this.op(0x20, ...uleb(l)); }
+  set(l: number): this { return this.op(0x21, ...uleb(l)); }
+  i32(v: number): this { return this.op(0x41, ...sleb(v)); }
+  f32zero(): this { return this.op(0x43, 0, 0, 0, 0); }
+  add(): this { return this.op(0x6a); }
+  sub(): this { return this.op(0x6b); }
+  mul(): this { return this.op(0x6c); }
+  shl(): this { return this.op(0x74); }
+  geS(): this { return this.op(0x4e); }
+  gtS(): this { return this.op(0x4a); }
+  leS(): this { return this.op(0x4c); }
+  f32load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
+  f32store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
+  f32add(): this { return this.op(0x92); }
+  f32mul(): this { return this.op(0x94); }
+  v128load(offset = 0): this { return this.op(0xfd, 0x00, 2, ...uleb(offset)); }
+  v128store(offset = 0): this { return this.op(0xfd, 0x0b, 2, ...uleb(offset)); }
+  v128zero(): this { return this.op(0xfd, 0x0c, ...new Array<number>(16).fill(0)); }
+  f32x4splat(): this { return this.op(0xfd, ...uleb(0x13)); }
+  f32x4add(): this { return this.op(0xfd, ...uleb(228)); }
+  f32x4mul(): this { return this.op(0xfd, ...uleb(230)); }
+  block(): this { return this.op(0x02, 0x40); }
+  loop(): this { return this.op(0x03, 0x40); }
+  if(): this { return this.op(0x04, 0x40); }
+  else(): this { return this.op(0x05); }
+  end(): this { return this.op(0x0b); }
+  br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
+  brIf(depth: number): this { return this.op(0x0d, ...uleb(depth)); }
+  /** local l += (value left on the stack by `push`) */
+  addTo(l: number, push: (c: this) => void): this {
+    this.get(l);
+    push(this);
+    return this.add().set(l);
+  }
+}
+
+// Parameters and locals of `mm`.
+const [A, SAM, SAK, B, LDB, C, LDC, M, K, N, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const PARAMS = 11;
+// i32 locals: the row block's first row, the column, k's countdown, pointers into B and C, strides in
+// bytes, the row block's first A pointer, one A pointer per row of a tile, and where the scalar tail starts.
+const [m, n, k, pb, pc, ldb4, sak4, sam4, ldc4, rowA, nStart] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+const PA = 22; // PA..PA+3
+const I32_LOCALS = 15;
+// v128 locals: up to 12 accumulators, up to 4 loaded vectors of B, the broadcast element of A.
+const ACCS = 26; // ACCS..ACCS+11
+const BV = 38; // BV..BV+3
+const S = 42;
+const V128_LOCALS = 17;
+const SF = 43;
+
+/**
+ * One pass over the columns in tiles of `rows` × 4·`vectors`, while n + 4·vectors ≤ N, for the rows
+ * m … m + rows − 1 (their A rows start at rowA, sam4 bytes apart).
+ */
+function vectorTiles(c: Code, rows: number, vectors: number): void {
+  const width = 4 * vectors;
+  const acc = (r: number, v: number) => ACCS + r * vectors + v;
+  /** pc + r·ldc4 on the stack */
+  const rowOfC = (r: number) => {
+    c.get(pc);
+    if (r > 0) c.get(ldc4).i32(r).mul().add();
+  };
+  c.block().loop();
+  c.get(n).i32(width).add().get(N).gtS().brIf(1);
+  c.get(C).get(m).get(LDC).mul().get(n).add().i32(2).shl().add().set(pc);
+  c.get(ACC).if();
+  for (let r = 0; r < rows; r++) for (let v = 0; v < vectors; v++) {
+    rowOfC(r);
+    c.v128load(16 * v).set(acc(r, v));
+  }
+  c.else();
+  for (let r = 0; r < rows; r++) for (let v = 0; v < vectors; v++) c.v128zero().set(acc(r, v));
+  c.end();
+  for (let r = 0; r < rows; r++) {
+    c.get(rowA);
+    if (r > 0) c.get(sam4).i32(r).mul().add();
+    c.set(PA + r);
+  }
+  c.get(B).get(n).i32(2).shl().add().set(pb);
+  c.get(K).set(k);
+  c.block().loop();
+  c.get(k).i32(0).leS().brIf(1);
+  for (let v = 0; v < vectors && rows > 1; v++) c.get(pb).v128load(16 * v).set(BV + v);
+  for (let r = 0; r < rows; r++) {
+    c.get(PA + r).f32load().f32x4splat().set(S);
+    for (let v = 0; v < vectors; v++) {
+      c.get(acc(r, v)).get(S);
+      if (rows > 1) c.get(BV + v);
+      else c.get(pb).v128load(16 * v);
+      c.f32x4mul().f32x4add().set(acc(r, v));
+    }
+  }
+  for (let r = 0; r < rows; r++) c.addTo(PA + r, (x) => x.get(sak4));
+  c.addTo(pb, (x) => x.get(ldb4));
+  c.get(k).i32(1).sub().set(k);
+  c.br(0).end().end();
+  for (let r = 0; r < rows; r++) for (let v = 0; v < vectors; v++) {
+    rowOfC(r);
+    c.get(acc(r, v)).v128store(16 * v);
+  }
+  c.addTo(n, (x) => x.i32(width));
+  c.br(0).end().end();
+}
+
+/** Columns n … N − 1 of row m + r, one at a time. */
+function scalarTail(c: Code, r: number): void {
+  c.block().loop();
+  c.get(n).get(N).geS().brIf(1);
+  c.get(C).get(m).i32(r).add().get(LDC).mul().get(n).add().i32(2).shl().add().set(pc);
+  c.get(ACC).if().get(pc).f32load().set(SF).else().f32zero().set(SF).end();
+  c.get(rowA);
+  if (r > 0) c.get(sam4).i32(r).mul().add();
+  c.set(PA);
+  c.get(B).get(n).i32(2).shl().add().set(pb);
+  c.get(K).set(k);
+  c.block().loop();
+  c.get(k).i32(0).leS().brIf(1);
+  c.get(SF).get(PA).f32load().get(pb).f32load().f32mul().f32add().set(SF);
+  c.addTo(PA, (x) => x.get(sak4));
+  c.addTo(pb, (x) => x.get(ldb4));
+  c.get(k).i32(1).sub().set(k);
+  c.br(0).end().end();
+  c.get(pc).get(SF).f32store();
+  c.addTo(n, (x) => x.i32(1));
+  c.br(0).end().end();
+}
+
+/** Rows in blocks of `rows` while m + rows ≤ M: vector tiles of `widths` vectors, then a scalar tail per row. */
+function rowBlocks(c: Code, rows: number, widths: number[]): void {
+  c.block().loop();
+  c.get(m).i32(rows).add().get(M).gtS().brIf(1);
+  c.get(A).get(m).get(SAM).mul().i32(2).shl().add().set(rowA);
+  c.i32(0).set(n);
+  for (const vectors of widths) vectorTiles(c, rows, vectors);
+  c.get(n).set(nStart);
+  for (let r = 0; r < rows; r++) {
+    c.get(nStart).set(n);
+    scalarTail(c, r);
+  }
+  c.addTo(m, (x) => x.i32(rows));
+  c.br(0).end().end();
+}
+
+function mmBody(plan: [number, number[]][]): number[] {
+  const c = new Code();
+  c.get(LDB).i32(2).shl().set(ldb4);
+  c.get(SAK).i32(2).shl().set(sak4);
+  c.get(SAM).i32(2).shl().set(sam4);
+  c.get(LDC).i32(2).shl().set(ldc4);
+  c.i32(0).set(m);
+  // 2 × 16 tiles: each loaded vector of B serves two rows (8 accumulators, 4 of B, 1 broadcast); measured
+  // here against 1 × 16, 2 × 8, 3 × 8, 3 × 16, 4 × 4 and 4 × 8 on the shapes of attention and of the
+  // projections and their gradients, it was the fastest or close on each (25–36 GFLOP/s on one core).
+  for (const [rows, widths] of plan) rowBlocks(c, rows, widths);
+  c.end();
+  const locals = vec([[...uleb(I32_LOCALS), I32], [...uleb(V128_LOCALS), V128], [...uleb(1), F32]]);
+  const body = [...locals, ...c.bytes];
+  return [...uleb(body.length), ...body];
+}
+
+/** The module's bytes: imports `env.memory`, exports `mm`. */
+export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [4, 1]]]): Uint8Array<ArrayBuffer> {
+  for (const [rows, widths] of plan) {
+    if (rows < 1 || rows > 4 || widths.some((v) => v < 1 || v > 4 || rows * v > 12)) throw new RangeError(`mm: no room for ${rows} × [${widths}] tiles`);
+  }
+  const type = [0x60, ...uleb(PARAMS), ...new Array<number>(PARAMS).fill(I32), 0];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([type])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
+    ...section(3, vec([uleb(0)])),
+    ...section(7, vec([[...name('mm'), 0x00, ...uleb(0)]])),
+    ...section(10, vec([mmBody(plan)])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+type MmFn = (a: number, sAm: number, sAk: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, acc: number) => void;
+
+/** The SIMD product with a memory of its own that grows on demand. */
+export class SimdMatmul {
+  private readonly memory: WebAssembly.Memory;
+  private readonly mmFn: MmFn;
+  private view: Float32Array;
+
+  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory) {
+    this.memory = memory;
+    this.mmFn = instance.exports.mm as MmFn;
+    this.view = new Float32Array(memory.buffer);
+  }
+
+  /** undefined where WebAssembly SIMD is missing (the caller keeps its other path). */
+  static create(): SimdMatmul | undefined {
+    if (typeof WebAssembly === 'undefined') return undefined;
+    const bytes = simdModuleBytes();
+    if (!WebAssembly.validate(bytes)) return undefined;
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    // A few hundred bytes: synchronous compilation is allowed everywhere, workers and main threads alike.
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    return new SimdMatmul(instance, memory);
+  }
+
+  /** The memory as float32s, at least `floats` long; valid until the next `reserve`. */
+  reserve(floats: number): Float32Array {
+    const bytes = floats * 4;
+    if (bytes > this.memory.buffer.byteLength) {
+      this.memory.grow(Math.ceil((bytes - this.memory.buffer.byteLength) / 65536));
+    }
+    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
+    return this.view;
+  }
+
+  /**
+   * C[m, n] (+)= Σ_k A[m·sAm + k·sAk] · B[k·ldb + n]; a, b and c are float offsets into `reserve`'s
+   * view, strides in floats.
+   */
+  mm(a: number, sAm: number, sAk: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, accumulate = false): void {
+    this.mmFn(a * 4, sAm, sAk, b * 4, ldb, c * 4, ldc, M, K, N, accumulate ? 1 : 0);
+  }
+}
