@@ -9,7 +9,7 @@
 // transposed once, as a whole) so that no block needs a transpose or a transpose flag. Backends with a real batched matmul
 // (WebGPU, WebGL, cpu) run one batched matmul over all B·H blocks instead. The parity tests compare them.
 import { tf } from './tf';
-import { fusedAttentionAvailable, fusedAttentionBackward, fusedAttentionForward } from './wasm-simd-kernels';
+import { fusedAttendCached, fusedAttentionAvailable, fusedAttentionBackward, fusedAttentionForward } from './wasm-simd-kernels';
 import { unstackBlocks } from './wasm-kernels';
 import { decodeAttention } from './webgpu-kernels';
 
@@ -186,6 +186,11 @@ export function attendWithCache(qkv: tf.Tensor2D, B: number, H: number, bias: tf
   // One new position per row on WebGPU: three fused dispatches (./webgpu-kernels) instead of twelve.
   const fused = D.T === 1 ? decodeAttention(qkv, H, bias, past.kT, past.v, maxKeys) : null;
   if (fused) return { y: fused.y, cache: { kT: fused.kT, v: fused.v } };
+  // On wasm with SIMD, one kernel (./wasm-simd-kernels) for any number of new positions.
+  if (fusedAttentionAvailable(qkv, bias)) {
+    const r = fusedAttendCached(qkv, bias, past.kT, past.v, B, H);
+    return { y: r.y, cache: { kT: r.kT, v: r.v } };
+  }
   const [q, k, v] = headsOf(qkv, D);
   const kT = tf.concat([past.kT, swap(k)], 2);
   const v3 = tf.concat([past.v, v], 1);

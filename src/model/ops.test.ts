@@ -4,7 +4,7 @@
 import { tf } from './tf';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfAttention, type AttentionLayout } from './attention';
+import { attendWithCache, selfAttention, type AttentionLayout } from './attention';
 import { MASKED } from './gpt';
 import { crossEntropyFromLogits, packLM, packPolicy, policyLossFromLogits, type PackedBatch, type PolicyLossOptions } from './loss';
 import { initNodeBackend } from './node-backend';
@@ -154,6 +154,32 @@ describe('hand-written gradients on wasm (fused kernels)', () => {
     await checkAttention(['fused', 'grouped'], 2, 5, 2, 8);
     await checkAttention(['fused'], 3, 20, 2, 64);
     await checkAttention(['fused'], 2, 7, 3, 15);
+  });
+  it('attention over a KV cache: the fused SIMD kernel against plain ops, one and several new positions', async () => {
+    const B = 3, H = 2, d = 12, hd = d / H, Tp = 5;
+    for (const T of [1, 3]) {
+      const Tk = Tp + T;
+      const qkv = randn([B * T, 3 * d]) as tf.Tensor2D;
+      const kT = randn([B * H, hd, Tp]) as tf.Tensor3D;
+      const v = randn([B * H, Tp, hd]) as tf.Tensor3D;
+      // Row b has b left pads; new position t sees keys up to Tp + t.
+      const bias = tf.tensor4d(new Float32Array(B * T * Tk).map((_, i) => {
+        const [b, t, j] = [Math.floor(i / (T * Tk)), Math.floor(i / Tk) % T, i % Tk];
+        return j < b || j > Tp + t ? MASKED : 0;
+      }), [B, 1, T, Tk]);
+      const got = attendWithCache(qkv, B, H, bias, { kT, v }, 64);
+      const [q, k, vNew] = tf.split(qkv, 3, 1).map((x) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]));
+      const kTAll = tf.concat([kT, tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [B * H, hd, T])], 2);
+      const vAll = tf.concat([v, tf.reshape(vNew, [B * H, T, hd])], 1);
+      const s = tf.add(tf.div(tf.matMul(q, tf.reshape(kTAll, [B, H, hd, Tk])), Math.sqrt(hd)), bias);
+      const y = tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), tf.reshape(vAll, [B, H, Tk, hd])), [0, 2, 1, 3]), [B * T, d]);
+      await expectClose(got.y, y, 1e-5);
+      // The cache is copied, not computed: exactly the same values.
+      expect(Array.from(await got.cache.kT.data())).toEqual(Array.from(await kTAll.data()));
+      expect(Array.from(await got.cache.v.data())).toEqual(Array.from(await vAll.data()));
+      expect(got.cache.kT.shape).toEqual(kTAll.shape);
+      expect(got.cache.v.shape).toEqual(vAll.shape);
+    }
   });
   it('policy-gradient head with the KL penalty', checkPolicyHeadWithKl);
   it('policy-gradient head: clipped ratio, entropy, temperature, masks', checkPolicyHeadWithMasks);

@@ -253,6 +253,8 @@ function compactCache(cache: KVCache, keep: number[], nHead: number): KVCache {
 class Picker {
   private readonly z: Float64Array;
   private readonly sorted: Float64Array;
+  /** e^(z − max) of the allowed tokens, made once for the sum and the draw. */
+  private readonly e: Float64Array;
 
   constructor(
     private readonly V: number,
@@ -262,10 +264,11 @@ class Picker {
   ) {
     this.z = new Float64Array(V);
     this.sorted = new Float64Array(V);
+    this.e = new Float64Array(V);
   }
 
   pick(logits: Float32Array, offset: number, temperature: number, mask: Uint8Array | null, request: number): { token: number; logProb: number; allowed: Uint8Array } {
-    const { V, z } = this;
+    const { V, z, e } = this;
     const allowed = new Uint8Array(V);
     let count = 0;
     for (let i = 0; i < V; i++) {
@@ -285,14 +288,18 @@ class Picker {
     let argmax = -1;
     for (let i = 0; i < V; i++) if (allowed[i] && z[i] > max) { max = z[i]; argmax = i; }
     let sum = 0;
-    for (let i = 0; i < V; i++) if (allowed[i]) sum += Math.exp(z[i] - max);
+    for (let i = 0; i < V; i++) {
+      if (!allowed[i]) continue;
+      e[i] = Math.exp(z[i] - max);
+      sum += e[i];
+    }
     const logSum = max + Math.log(sum);
     let token = argmax;
     if (!this.greedy) {
       let u = this.rng.next() * sum;
       for (let i = 0; i < V; i++) {
         if (!allowed[i]) continue;
-        u -= Math.exp(z[i] - max);
+        u -= e[i];
         token = i;
         if (u < 0) break;
       }

@@ -27,6 +27,7 @@ import { SimdMatmul } from './wasm-simd';
 const MATMUL = 'AzrMatMul';
 const ATTENTION = 'AzrAttention';
 const ATTENTION_GRAD = 'AzrAttentionGrad';
+const ATTEND_CACHED = 'AzrAttendCached';
 
 let simd: SimdMatmul | undefined | null = null;
 /** The SIMD product, made on first use; undefined without WebAssembly SIMD. */
@@ -99,6 +100,31 @@ function shapeOf(qkv: tf.TensorInfo, { B, H }: AttentionAttrs) {
   return { T: rows / B, d, hd, scale: 1 / Math.sqrt(hd) };
 }
 
+/**
+ * Rows [rows, cols] of raw scores at mem[at…] → softmax(scores·scale + bias rows at biasArr[biasAt…]), in
+ * place. A masked score (−1e9) gets exactly 0, as with tfjs's exp.
+ */
+function softmaxRows(mem: Float32Array, at: number, biasArr: tf.TypedArray, biasAt: number, rows: number, cols: number, scale: number): void {
+  for (let i = 0; i < rows; i++) {
+    const row = at + i * cols;
+    const biasRow = biasAt + i * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) {
+      const z = mem[row + j] * scale + biasArr[biasRow + j];
+      mem[row + j] = z;
+      if (z > max) max = z;
+    }
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = expNonPositive(mem[row + j] - max);
+      mem[row + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j < cols; j++) mem[row + j] *= inv;
+  }
+}
+
 registerSimdKernel<AttentionAttrs>(ATTENTION, (wasm, mm, inputs, { B, H }) => {
   const [qkv, bias] = [inputs.qkv, inputs.bias] as tf.TensorInfo[];
   const { T, d, hd, scale } = shapeOf(qkv, { B, H });
@@ -126,24 +152,7 @@ registerSimdKernel<AttentionAttrs>(ATTENTION, (wasm, mm, inputs, { B, H }) => {
       for (let j = 0; j < T; j++) for (let c = 0; c < hd; c++) mem[KT + c * T + j] = mem[k + j * 3 * d + c];
       const pg = P + g * TT;
       mm.mm(q, 3 * d, 1, KT, T, pg, T, T, hd, T);
-      for (let i = 0; i < T; i++) {
-        const row = pg + i * T;
-        const biasRow = biasBase + i * T;
-        let max = -Infinity;
-        for (let j = 0; j < T; j++) {
-          const z = mem[row + j] * scale + biasArr[biasRow + j];
-          mem[row + j] = z;
-          if (z > max) max = z;
-        }
-        let sum = 0;
-        for (let j = 0; j < T; j++) {
-          const e = expNonPositive(mem[row + j] - max);
-          mem[row + j] = e;
-          sum += e;
-        }
-        const inv = 1 / sum;
-        for (let j = 0; j < T; j++) mem[row + j] *= inv;
-      }
+      softmaxRows(mem, pg, biasArr, biasBase, T, T, scale);
       mm.mm(pg, T, 1, v, 3 * d, Y + b * T * d + h * hd, d, T, T, hd);
     }
   }
@@ -209,4 +218,61 @@ export function fusedAttentionForward(qkv: tf.Tensor2D, bias: tf.Tensor4D, B: nu
 /** dqkv [B·T, 3d] from dy [B·T, d] and the forward's qkv and p. */
 export function fusedAttentionBackward(dy: tf.Tensor2D, qkv: tf.Tensor2D, p: tf.Tensor3D, B: number, H: number): tf.Tensor2D {
   return tf.engine().runKernel<tf.Tensor>(ATTENTION_GRAD, { dy, qkv, p }, { B, H }) as tf.Tensor2D;
+}
+
+/**
+ * AzrAttendCached: the sampler's attention of T new positions per sequence over the cache and themselves
+ * (inference only): qkv [B·T, 3d], bias [1 or B, 1, T, Tk], the cache kT [B·H, hd, Tp] and v [B·H, Tp, hd]
+ * → y [B·T, d] and the cache extended by the new keys and values (Tk = Tp + T). As tfjs ops it is about
+ * twelve kernels per layer and decode step, among them wasm's slow batched matmul.
+ */
+registerSimdKernel<AttentionAttrs>(ATTEND_CACHED, (wasm, mm, inputs, { B, H }) => {
+  const [qkv, bias, pastKT, pastV] = [inputs.qkv, inputs.bias, inputs.kT, inputs.v] as tf.TensorInfo[];
+  const { T, d, hd, scale } = shapeOf(qkv, { B, H });
+  const G = B * H;
+  const Tp = pastKT.shape[2];
+  const Tk = Tp + T;
+  const biasBlocks = bias.shape[0];
+  const yOut = wasm.makeOutput([B * T, d], 'float32');
+  const kTOut = wasm.makeOutput([G, hd, Tk], 'float32');
+  const vOut = wasm.makeOutput([G, Tk, hd], 'float32');
+  // Our memory: qkv, the extended kᵀ and v, one block's scores [T, Tk], y.
+  const X = 0;
+  const KT = X + B * T * 3 * d;
+  const V = KT + G * hd * Tk;
+  const S = V + G * Tk * hd;
+  const Y = S + T * Tk;
+  const mem = mm.reserve(Y + B * T * d);
+  mem.set(wasm.typedArrayFromHeap(qkv), X);
+  const [pkT, pv, biasArr] = [pastKT, pastV, bias].map((t) => wasm.typedArrayFromHeap(t));
+  for (let b = 0; b < B; b++) {
+    const biasBase = (b % biasBlocks) * T * Tk;
+    for (let h = 0; h < H; h++) {
+      const g = b * H + h;
+      const kTg = KT + g * hd * Tk;
+      const vg = V + g * Tk * hd;
+      for (let c = 0; c < hd; c++) {
+        mem.set(pkT.subarray((g * hd + c) * Tp, (g * hd + c + 1) * Tp), kTg + c * Tk);
+        for (let t = 0; t < T; t++) mem[kTg + c * Tk + Tp + t] = mem[X + (b * T + t) * 3 * d + d + h * hd + c];
+      }
+      mem.set(pv.subarray(g * Tp * hd, (g + 1) * Tp * hd), vg);
+      for (let t = 0; t < T; t++) {
+        const from = X + (b * T + t) * 3 * d + 2 * d + h * hd;
+        mem.copyWithin(vg + (Tp + t) * hd, from, from + hd);
+      }
+      mm.mm(X + b * T * 3 * d + h * hd, 3 * d, 1, kTg, Tk, S, Tk, T, hd, Tk);
+      softmaxRows(mem, S, biasArr, biasBase, T, Tk, scale);
+      mm.mm(S, Tk, 1, vg, hd, Y + b * T * d + h * hd, d, T, Tk, hd);
+    }
+  }
+  wasm.typedArrayFromHeap(yOut).set(mem.subarray(Y, Y + B * T * d));
+  wasm.typedArrayFromHeap(kTOut).set(mem.subarray(KT, KT + G * hd * Tk));
+  wasm.typedArrayFromHeap(vOut).set(mem.subarray(V, V + G * Tk * hd));
+  return [yOut, kTOut, vOut];
+});
+
+/** The cached attention's y and extended cache (wasm only; check `fusedAttentionAvailable`). */
+export function fusedAttendCached(qkv: tf.Tensor2D, bias: tf.Tensor4D, pastKT: tf.Tensor3D, pastV: tf.Tensor3D, B: number, H: number): { y: tf.Tensor2D; kT: tf.Tensor3D; v: tf.Tensor3D } {
+  const [y, kT, v] = tf.engine().runKernel<tf.Tensor[]>(ATTEND_CACHED, { qkv, bias, kT: pastKT, v: pastV }, { B, H }) as tf.Tensor[];
+  return { y: y as tf.Tensor2D, kT: kT as tf.Tensor3D, v: v as tf.Tensor3D };
 }
