@@ -154,6 +154,8 @@ describe('hand-written gradients on wasm (fused kernels)', () => {
     await checkAttention(['fused', 'grouped'], 2, 5, 2, 8);
     await checkAttention(['fused'], 3, 20, 2, 64);
     await checkAttention(['fused'], 2, 7, 3, 15);
+    // Several row chunks of 16, with left padding: each chunk's products cover only its rows' columns.
+    await checkAttention(['fused'], 3, 40, 2, 16);
   });
   it('attention over a KV cache: the fused SIMD kernel against plain ops, one and several new positions', async () => {
     const B = 3, H = 2, d = 12, hd = d / H, Tp = 5;

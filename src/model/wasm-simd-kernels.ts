@@ -1,19 +1,19 @@
-// Kernels on the wasm backend whose products run in ./wasm-simd's SIMD `mm`, in a memory of its own that
-// each kernel copies its inputs into and its outputs out of.
+// Kernels on the wasm backend whose products run in ./wasm-simd's SIMD `mm`, instantiated on tfjs-wasm's own
+// memory: the kernels multiply tensors where they lie on its heap, and write their outputs in place.
 //
 // AzrMatMul: op(a)·op(b) (+ c), op = identity or transpose. tfjs-wasm's matmul wants its operands
 // explicitly transposed (a transpose flag runs 2–3× slower, ./ops), so every weight gradient aᵀ·dy paid
 // a Transpose kernel of the activations, and at the tiny model's shapes its XNNPACK matmul reaches
 // 10–12 GFLOP/s on them (32×1024 · 1024×128, 1024×32 · 32×404) where `mm` reaches 28–36 with aᵀ read
-// through its strides. A transposed b (a weight, small) is transposed in the copy; c, when given, is the
-// residual added in the product's own accumulation.
+// through its strides. A transposed b (a weight, small) is transposed into scratch; c, when given, is the
+// residual, copied into the output and added to in the product's own accumulation.
 //
 // Causal self-attention on the wasm backend as two kernels, forward and backward, where tfjs's ops take
 // about ten kernels per (sequence, head) block: on the tiny model that was ≈ 640 of a training step's
-// ≈ 1,030 kernels, most of their time the engine's per-kernel bookkeeping. Each kernel copies its inputs
-// into the memory of ./wasm-simd, makes every block's products there with the SIMD `mm` (strided, so
-// the heads are read straight out of qkv [B·T, 3d] and written straight into [B·T, d] and [B·T, 3d]:
-// no transposes, splits or concats), does the softmax and its backward in JS, and copies the results out.
+// ≈ 1,030 kernels, most of their time the engine's per-kernel bookkeeping. Each kernel makes every block's
+// products with the SIMD `mm` (strided, so the heads are read straight out of qkv [B·T, 3d] and written
+// straight into [B·T, d] and [B·T, 3d]: no transposes, splits or concats) and the softmax and its backward
+// in JS.
 //
 // - AzrAttention: qkv [B·T, 3d], bias [1 or B, 1, T, T] → y [B·T, d], p [B·H, T, T] (the softmax, kept
 //   for the backward). Sequence b uses bias block b mod (its first dimension).
@@ -29,19 +29,58 @@ const ATTENTION = 'AzrAttention';
 const ATTENTION_GRAD = 'AzrAttentionGrad';
 const ATTEND_CACHED = 'AzrAttendCached';
 
-let simd: SimdMatmul | undefined | null = null;
-/** The SIMD product, made on first use; undefined without WebAssembly SIMD. */
-function simdMatmul(): SimdMatmul | undefined {
-  if (simd === null) simd = SimdMatmul.create();
-  return simd;
+/** What tfjs-wasm's Emscripten module has and its typings leave out. */
+interface EmscriptenHeap {
+  HEAPF32: Float32Array;
+  _malloc(bytes: number): number;
+  _free(pointer: number): void;
+  /** The plain build's exports, its memory among them. */
+  asm?: { memory?: WebAssembly.Memory };
+  /** The threaded build's imported (shared) memory. */
+  wasmMemory?: WebAssembly.Memory;
 }
 
-/** Registers a wasm kernel that makes its products with the SIMD `mm`. */
+function heapOf(wasm: BackendWasm): EmscriptenHeap {
+  return wasm.wasm as unknown as EmscriptenHeap;
+}
+
+const products = new WeakMap<WebAssembly.Memory, SimdMatmul | undefined>();
+/**
+ * The SIMD product on this backend's heap, made once per heap: the memory the plain build exports, or the
+ * one the threaded build imports. undefined without WebAssembly SIMD or without a reachable memory.
+ */
+function productOn(wasm: BackendWasm): SimdMatmul | undefined {
+  const heap = heapOf(wasm);
+  const memory = heap.asm?.memory ?? heap.wasmMemory;
+  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  if (!products.has(memory)) products.set(memory, SimdMatmul.create(memory));
+  return products.get(memory);
+}
+
+/** Where a tensor's data starts on the heap, in floats. */
+function at(wasm: BackendWasm, t: tf.TensorInfo): number {
+  return (wasm.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset / 4;
+}
+
+/**
+ * Runs `work` with scratch blocks of these many floats on the heap (float offsets), freed after. The
+ * heap's float view is read inside `work`, after every allocation (one may grow the heap and detach it).
+ */
+function withScratch<R>(wasm: BackendWasm, sizes: number[], work: (...offsets: number[]) => R): R {
+  const pointers = sizes.map((n) => heapOf(wasm)._malloc(Math.max(1, n) * 4));
+  try {
+    return work(...pointers.map((p) => p / 4));
+  } finally {
+    for (const p of pointers) heapOf(wasm)._free(p);
+  }
+}
+
+/** Registers a wasm kernel that makes its products with the SIMD `mm` on the backend's heap. */
 function registerSimdKernel<Attrs>(kernelName: string, run: (wasm: BackendWasm, mm: SimdMatmul, inputs: tf.NamedTensorInfoMap, attrs: Attrs) => tf.TensorInfo | tf.TensorInfo[]): void {
   tf.registerKernel({
     kernelName,
     backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => run(backend as BackendWasm, simdMatmul() as SimdMatmul, inputs, attrs as unknown as Attrs),
+    kernelFunc: ({ inputs, backend, attrs }) => run(backend as BackendWasm, productOn(backend as BackendWasm) as SimdMatmul, inputs, attrs as unknown as Attrs),
   });
 }
 
@@ -57,26 +96,23 @@ registerSimdKernel<MatMulAttrs>(MATMUL, (wasm, mm, inputs, { transposeA, transpo
   const [M, K] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
   const N = transposeB ? b.shape[0] : b.shape[1];
   const out = wasm.makeOutput([M, N], 'float32');
-  const A = 0;
-  const B = A + M * K;
-  const C = B + K * N;
-  const mem = mm.reserve(C + M * N);
-  mem.set(wasm.typedArrayFromHeap(a), A);
-  const bArr = wasm.typedArrayFromHeap(b);
-  if (transposeB) {
-    for (let nn = 0; nn < N; nn++) for (let kk = 0; kk < K; kk++) mem[B + kk * N + nn] = bArr[nn * K + kk];
-  } else {
-    mem.set(bArr, B);
-  }
-  if (c) mem.set(wasm.typedArrayFromHeap(c), C);
-  mm.mm(A, transposeA ? 1 : K, transposeA ? M : 1, B, N, C, N, M, K, N, c !== undefined);
-  wasm.typedArrayFromHeap(out).set(mem.subarray(C, C + M * N));
+  withScratch(wasm, [transposeB ? K * N : 0], (bT) => {
+    const heap = heapOf(wasm).HEAPF32;
+    const [A, C] = [at(wasm, a), at(wasm, out)];
+    let B = at(wasm, b);
+    if (transposeB) {
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) heap[bT + k * N + n] = heap[B + n * K + k];
+      B = bT;
+    }
+    if (c) heap.copyWithin(C, at(wasm, c), at(wasm, c) + M * N);
+    mm.mm(A, transposeA ? 1 : K, transposeA ? M : 1, B, N, C, N, M, K, N, c !== undefined);
+  });
   return out;
 });
 
 /** Whether `simdMatMul` runs here: the wasm backend with WebAssembly SIMD. */
 export function simdMatMulAvailable(): boolean {
-  return tf.getBackend() === 'wasm' && simdMatmul() !== undefined;
+  return tf.getBackend() === 'wasm' && productOn(tf.backend() as BackendWasm) !== undefined;
 }
 
 /**
@@ -125,6 +161,99 @@ function softmaxRows(mem: Float32Array, at: number, biasArr: tf.TypedArray, bias
   }
 }
 
+/** Bias at or below this is a masked position (−1e9): its probability is exactly 0, so it is skipped. */
+const MASK_LIMIT = -1e8;
+/** Rows of a block taken together by the causal kernels: one product per chunk, over the columns any of its rows needs. */
+const ROW_CHUNK = 16;
+
+/**
+ * For each row of a [rows, cols] bias (at biasArr[at…]), the first and last column it attends to. A row
+ * that attends to none keeps all of them: its softmax is then over masked scores, as with tfjs's ops.
+ */
+function rowExtents(biasArr: tf.TypedArray, at: number, rows: number, cols: number): { lo: Int32Array; hi: Int32Array } {
+  const lo = new Int32Array(rows);
+  const hi = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let first = -1;
+    let last = -1;
+    for (let j = 0; j < cols; j++) {
+      if (biasArr[at + i * cols + j] > MASK_LIMIT) {
+        if (first < 0) first = j;
+        last = j;
+      }
+    }
+    [lo[i], hi[i]] = first < 0 ? [0, cols - 1] : [first, last];
+  }
+  return { lo, hi };
+}
+
+/** The same from a block of probabilities [rows, cols] at mem[at…]: the first and last nonzero column of each row. */
+function nonzeroExtents(mem: Float32Array, at: number, rows: number, cols: number): { lo: Int32Array; hi: Int32Array } {
+  const lo = new Int32Array(rows);
+  const hi = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const row = at + i * cols;
+    let first = 0;
+    while (first < cols - 1 && mem[row + first] === 0) first++;
+    let last = cols - 1;
+    while (last > first && mem[row + last] === 0) last--;
+    lo[i] = first;
+    hi[i] = last;
+  }
+  return { lo, hi };
+}
+
+/** The union of rows i0 … i1 − 1's column ranges: [first, last]. */
+function chunkColumns(lo: Int32Array, hi: Int32Array, i0: number, i1: number): [number, number] {
+  let first = Infinity;
+  let last = -1;
+  for (let i = i0; i < i1; i++) {
+    first = Math.min(first, lo[i]);
+    last = Math.max(last, hi[i]);
+  }
+  return [first, last];
+}
+
+/** For each column, the first and last row whose range [lo, hi] covers it (last < first: none does). */
+function columnExtents(lo: Int32Array, hi: Int32Array, rows: number, cols: number): { lo: Int32Array; hi: Int32Array } {
+  const first = new Int32Array(cols).fill(rows);
+  const last = new Int32Array(cols).fill(-1);
+  for (let i = 0; i < rows; i++) {
+    for (let j = lo[i]; j <= hi[i]; j++) {
+      if (first[j] > i) first[j] = i;
+      last[j] = i;
+    }
+  }
+  return { lo: first, hi: last };
+}
+
+/**
+ * Softmax of one row of raw scores at mem[row…] over columns lo … hi (scores·scale + bias), 0 elsewhere;
+ * the skipped columns are masked, where the full softmax gives exactly 0 too.
+ */
+function softmaxRange(mem: Float32Array, row: number, biasArr: tf.TypedArray, biasRow: number, lo: number, hi: number, cols: number, scale: number): void {
+  let max = -Infinity;
+  for (let j = lo; j <= hi; j++) {
+    const z = mem[row + j] * scale + biasArr[biasRow + j];
+    mem[row + j] = z;
+    if (z > max) max = z;
+  }
+  let sum = 0;
+  for (let j = lo; j <= hi; j++) {
+    const e = expNonPositive(mem[row + j] - max);
+    mem[row + j] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let j = lo; j <= hi; j++) mem[row + j] *= inv;
+  mem.fill(0, row, row + lo);
+  mem.fill(0, row + hi + 1, row + cols);
+}
+
+// Both kernels skip what the mask makes zero: rows go in chunks of ROW_CHUNK, each chunk's products only
+// over the columns its rows attend to (about half of a causal block), and the backward's key-side products
+// only over the rows that attend to each chunk of keys. The skipped terms are exact zeros, so the sums are
+// the same as over whole blocks.
 registerSimdKernel<AttentionAttrs>(ATTENTION, (wasm, mm, inputs, { B, H }) => {
   const [qkv, bias] = [inputs.qkv, inputs.bias] as tf.TensorInfo[];
   const { T, d, hd, scale } = shapeOf(qkv, { B, H });
@@ -133,81 +262,90 @@ registerSimdKernel<AttentionAttrs>(ATTENTION, (wasm, mm, inputs, { B, H }) => {
   const biasBlocks = bias.shape[0];
   const yOut = wasm.makeOutput([B * T, d], 'float32');
   const pOut = wasm.makeOutput([G, T, T], 'float32');
-  // Our memory: qkv, kᵀ of one block [hd, T], y, p.
-  const X = 0;
-  const KT = X + B * T * 3 * d;
-  const Y = KT + hd * T;
-  const P = Y + B * T * d;
-  const mem = mm.reserve(P + G * TT);
-  mem.set(wasm.typedArrayFromHeap(qkv), X);
-  const biasArr = wasm.typedArrayFromHeap(bias);
-  for (let b = 0; b < B; b++) {
-    const base = X + b * T * 3 * d;
-    const biasBase = (b % biasBlocks) * TT;
-    for (let h = 0; h < H; h++) {
-      const g = b * H + h;
-      const q = base + h * hd;
-      const k = base + d + h * hd;
-      const v = base + 2 * d + h * hd;
-      for (let j = 0; j < T; j++) for (let c = 0; c < hd; c++) mem[KT + c * T + j] = mem[k + j * 3 * d + c];
-      const pg = P + g * TT;
-      mm.mm(q, 3 * d, 1, KT, T, pg, T, T, hd, T);
-      softmaxRows(mem, pg, biasArr, biasBase, T, T, scale);
-      mm.mm(pg, T, 1, v, 3 * d, Y + b * T * d + h * hd, d, T, T, hd);
+  // Scratch: kᵀ of one block [hd, T].
+  withScratch(wasm, [hd * T], (KT) => {
+    const heap = heapOf(wasm).HEAPF32;
+    const [X, Y, P, BIAS] = [at(wasm, qkv), at(wasm, yOut), at(wasm, pOut), at(wasm, bias)];
+    const extents = Array.from({ length: Math.min(biasBlocks, B) }, (_, blk) => rowExtents(heap, BIAS + blk * TT, T, T));
+    for (let b = 0; b < B; b++) {
+      const base = X + b * T * 3 * d;
+      const biasBase = BIAS + (b % biasBlocks) * TT;
+      const { lo, hi } = extents[b % biasBlocks];
+      for (let h = 0; h < H; h++) {
+        const g = b * H + h;
+        const q = base + h * hd;
+        const k = base + d + h * hd;
+        const v = base + 2 * d + h * hd;
+        for (let j = 0; j < T; j++) for (let c = 0; c < hd; c++) heap[KT + c * T + j] = heap[k + j * 3 * d + c];
+        const pg = P + g * TT;
+        for (let i0 = 0; i0 < T; i0 += ROW_CHUNK) {
+          const i1 = Math.min(T, i0 + ROW_CHUNK);
+          const [c0, c1] = chunkColumns(lo, hi, i0, i1);
+          mm.mm(q + i0 * 3 * d, 3 * d, 1, KT + c0, T, pg + i0 * T + c0, T, i1 - i0, hd, c1 - c0 + 1);
+          for (let i = i0; i < i1; i++) softmaxRange(heap, pg + i * T, heap, biasBase + i * T, lo[i], hi[i], T, scale);
+          mm.mm(pg + i0 * T + c0, T, 1, v + c0 * 3 * d, 3 * d, Y + (b * T + i0) * d + h * hd, d, i1 - i0, c1 - c0 + 1, hd);
+        }
+      }
     }
-  }
-  wasm.typedArrayFromHeap(yOut).set(mem.subarray(Y, Y + B * T * d));
-  wasm.typedArrayFromHeap(pOut).set(mem.subarray(P, P + G * TT));
+  });
   return [yOut, pOut];
 });
 
 registerSimdKernel<AttentionAttrs>(ATTENTION_GRAD, (wasm, mm, inputs, { B, H }) => {
   const [dy, qkv, p] = [inputs.dy, inputs.qkv, inputs.p] as tf.TensorInfo[];
   const { T, d, hd, scale } = shapeOf(qkv, { B, H });
-  const G = B * H;
   const TT = T * T;
   const out = wasm.makeOutput([B * T, 3 * d], 'float32');
-  // Our memory: qkv, dy, p, vᵀ of one block [hd, T], dS of one block [T, T], dqkv.
-  const X = 0;
-  const DY = X + B * T * 3 * d;
-  const P = DY + B * T * d;
-  const VT = P + G * TT;
-  const DS = VT + hd * T;
-  const DX = DS + TT;
-  const mem = mm.reserve(DX + B * T * 3 * d);
-  mem.set(wasm.typedArrayFromHeap(qkv), X);
-  mem.set(wasm.typedArrayFromHeap(dy), DY);
-  mem.set(wasm.typedArrayFromHeap(p), P);
-  for (let b = 0; b < B; b++) {
-    const base = b * T * 3 * d;
-    for (let h = 0; h < H; h++) {
-      const g = b * H + h;
-      const q = X + base + h * hd;
-      const k = X + base + d + h * hd;
-      const v = X + base + 2 * d + h * hd;
-      const dyg = DY + b * T * d + h * hd;
-      const pg = P + g * TT;
-      for (let j = 0; j < T; j++) for (let c = 0; c < hd; c++) mem[VT + c * T + j] = mem[v + j * 3 * d + c];
-      mm.mm(dyg, d, 1, VT, T, DS, T, T, hd, T); // dP = dy·vᵀ
-      for (let i = 0; i < T; i++) {
-        const row = i * T;
-        let dot = 0;
-        for (let j = 0; j < T; j++) dot += mem[DS + row + j] * mem[pg + row + j];
-        // The 1/√hd of S = q·kᵀ/√hd goes into dS once, for both dq and dk.
-        for (let j = 0; j < T; j++) mem[DS + row + j] = scale * mem[pg + row + j] * (mem[DS + row + j] - dot);
+  // Scratch: vᵀ of one block [hd, T], dS of one block [T, T].
+  withScratch(wasm, [hd * T, TT], (VT, DS) => {
+    const heap = heapOf(wasm).HEAPF32;
+    const [X, DY, P, DX] = [at(wasm, qkv), at(wasm, dy), at(wasm, p), at(wasm, out)];
+    for (let b = 0; b < B; b++) {
+      const base = b * T * 3 * d;
+      for (let h = 0; h < H; h++) {
+        const g = b * H + h;
+        const q = X + base + h * hd;
+        const k = X + base + d + h * hd;
+        const v = X + base + 2 * d + h * hd;
+        const dyg = DY + b * T * d + h * hd;
+        const pg = P + g * TT;
+        // Where P is nonzero: the forward's mask, read back from P itself.
+        const { lo, hi } = nonzeroExtents(heap, pg, T, T);
+        for (let j = 0; j < T; j++) for (let c = 0; c < hd; c++) heap[VT + c * T + j] = heap[v + j * 3 * d + c];
+        for (let i0 = 0; i0 < T; i0 += ROW_CHUNK) {
+          const i1 = Math.min(T, i0 + ROW_CHUNK);
+          const [c0, c1] = chunkColumns(lo, hi, i0, i1);
+          mm.mm(dyg + i0 * d, d, 1, VT + c0, T, DS + i0 * T + c0, T, i1 - i0, hd, c1 - c0 + 1); // dP = dy·vᵀ
+          for (let i = i0; i < i1; i++) {
+            const row = DS + i * T;
+            const prow = pg + i * T;
+            let dot = 0;
+            for (let j = lo[i]; j <= hi[i]; j++) dot += heap[row + j] * heap[prow + j];
+            // The 1/√hd of S = q·kᵀ/√hd goes into dS once, for both dq and dk.
+            for (let j = lo[i]; j <= hi[i]; j++) heap[row + j] = scale * heap[prow + j] * (heap[row + j] - dot);
+            heap.fill(0, row, row + lo[i]);
+            heap.fill(0, row + hi[i] + 1, row + T);
+          }
+          mm.mm(DS + i0 * T + c0, T, 1, k + c0 * 3 * d, 3 * d, DX + base + i0 * 3 * d + h * hd, 3 * d, i1 - i0, c1 - c0 + 1, hd); // dq = dS·k
+        }
+        const cols = columnExtents(lo, hi, T, T);
+        for (let j0 = 0; j0 < T; j0 += ROW_CHUNK) {
+          const j1 = Math.min(T, j0 + ROW_CHUNK);
+          const [r0, r1] = chunkColumns(cols.lo, cols.hi, j0, j1);
+          const rows = Math.max(0, r1 - r0 + 1);
+          const from = Math.min(r0, T - 1);
+          mm.mm(DS + from * T + j0, 1, T, q + from * 3 * d, 3 * d, DX + base + j0 * 3 * d + d + h * hd, 3 * d, j1 - j0, rows, hd); // dk = dSᵀ·q
+          mm.mm(pg + from * T + j0, 1, T, dyg + from * d, d, DX + base + j0 * 3 * d + 2 * d + h * hd, 3 * d, j1 - j0, rows, hd); // dv = Pᵀ·dy
+        }
       }
-      mm.mm(DS, T, 1, k, 3 * d, DX + base + h * hd, 3 * d, T, T, hd); // dq = dS·k
-      mm.mm(DS, 1, T, q, 3 * d, DX + base + d + h * hd, 3 * d, T, T, hd); // dk = dSᵀ·q
-      mm.mm(pg, 1, T, dyg, d, DX + base + 2 * d + h * hd, 3 * d, T, T, hd); // dv = Pᵀ·dy
     }
-  }
-  wasm.typedArrayFromHeap(out).set(mem.subarray(DX, DX + B * T * 3 * d));
+  });
   return out;
 });
 
 /** Whether the fused kernels can run here: the wasm backend, WebAssembly SIMD, float32 inputs. */
 export function fusedAttentionAvailable(qkv: tf.Tensor, bias: tf.Tensor): boolean {
-  return tf.getBackend() === 'wasm' && qkv.dtype === 'float32' && bias.dtype === 'float32' && simdMatmul() !== undefined;
+  return qkv.dtype === 'float32' && bias.dtype === 'float32' && simdMatMulAvailable();
 }
 
 /** y [B·T, d] and p [B·H, T, T] of the forward (wasm only; check `fusedAttentionAvailable`). */
@@ -236,38 +374,31 @@ registerSimdKernel<AttentionAttrs>(ATTEND_CACHED, (wasm, mm, inputs, { B, H }) =
   const yOut = wasm.makeOutput([B * T, d], 'float32');
   const kTOut = wasm.makeOutput([G, hd, Tk], 'float32');
   const vOut = wasm.makeOutput([G, Tk, hd], 'float32');
-  // Our memory: qkv, the extended kᵀ and v, one block's scores [T, Tk], y.
-  const X = 0;
-  const KT = X + B * T * 3 * d;
-  const V = KT + G * hd * Tk;
-  const S = V + G * Tk * hd;
-  const Y = S + T * Tk;
-  const mem = mm.reserve(Y + B * T * d);
-  mem.set(wasm.typedArrayFromHeap(qkv), X);
-  const [pkT, pv, biasArr] = [pastKT, pastV, bias].map((t) => wasm.typedArrayFromHeap(t));
-  for (let b = 0; b < B; b++) {
-    const biasBase = (b % biasBlocks) * T * Tk;
-    for (let h = 0; h < H; h++) {
-      const g = b * H + h;
-      const kTg = KT + g * hd * Tk;
-      const vg = V + g * Tk * hd;
-      for (let c = 0; c < hd; c++) {
-        mem.set(pkT.subarray((g * hd + c) * Tp, (g * hd + c + 1) * Tp), kTg + c * Tk);
-        for (let t = 0; t < T; t++) mem[kTg + c * Tk + Tp + t] = mem[X + (b * T + t) * 3 * d + d + h * hd + c];
+  // Scratch: one block's scores [T, Tk].
+  withScratch(wasm, [T * Tk], (S) => {
+    const heap = heapOf(wasm).HEAPF32;
+    const [X, BIAS, PKT, PV, Y, KT, V] = [qkv, bias, pastKT, pastV, yOut, kTOut, vOut].map((t) => at(wasm, t));
+    for (let b = 0; b < B; b++) {
+      const biasBase = BIAS + (b % biasBlocks) * T * Tk;
+      for (let h = 0; h < H; h++) {
+        const g = b * H + h;
+        const kTg = KT + g * hd * Tk;
+        const vg = V + g * Tk * hd;
+        for (let c = 0; c < hd; c++) {
+          heap.copyWithin(kTg + c * Tk, PKT + (g * hd + c) * Tp, PKT + (g * hd + c + 1) * Tp);
+          for (let t = 0; t < T; t++) heap[kTg + c * Tk + Tp + t] = heap[X + (b * T + t) * 3 * d + d + h * hd + c];
+        }
+        heap.copyWithin(vg, PV + g * Tp * hd, PV + (g + 1) * Tp * hd);
+        for (let t = 0; t < T; t++) {
+          const from = X + (b * T + t) * 3 * d + 2 * d + h * hd;
+          heap.copyWithin(vg + (Tp + t) * hd, from, from + hd);
+        }
+        mm.mm(X + b * T * 3 * d + h * hd, 3 * d, 1, kTg, Tk, S, Tk, T, hd, Tk);
+        softmaxRows(heap, S, heap, biasBase, T, Tk, scale);
+        mm.mm(S, Tk, 1, vg, hd, Y + b * T * d + h * hd, d, T, Tk, hd);
       }
-      mem.set(pv.subarray(g * Tp * hd, (g + 1) * Tp * hd), vg);
-      for (let t = 0; t < T; t++) {
-        const from = X + (b * T + t) * 3 * d + 2 * d + h * hd;
-        mem.copyWithin(vg + (Tp + t) * hd, from, from + hd);
-      }
-      mm.mm(X + b * T * 3 * d + h * hd, 3 * d, 1, kTg, Tk, S, Tk, T, hd, Tk);
-      softmaxRows(mem, S, biasArr, biasBase, T, Tk, scale);
-      mm.mm(S, Tk, 1, vg, hd, Y + b * T * d + h * hd, d, T, Tk, hd);
     }
-  }
-  wasm.typedArrayFromHeap(yOut).set(mem.subarray(Y, Y + B * T * d));
-  wasm.typedArrayFromHeap(kTOut).set(mem.subarray(KT, KT + G * hd * Tk));
-  wasm.typedArrayFromHeap(vOut).set(mem.subarray(V, V + G * Tk * hd));
+  });
   return [yOut, kTOut, vOut];
 });
 

@@ -61,6 +61,19 @@ describe('wasm SIMD product (assembled in ./wasm-simd)', () => {
     expect(() => simdModuleBytes([[4, [4]]])).toThrow(RangeError);
   });
 
+  it('runs on the memory of another module, shared (as in a threaded build) or not', () => {
+    for (const shared of [false, true]) {
+      const memory = new WebAssembly.Memory({ initial: 2, maximum: 64, shared });
+      const simd = SimdMatmul.create(memory);
+      expect(simd).toBeDefined();
+      const heap = new Float32Array(memory.buffer);
+      heap.set([1, 2, 3, 4], 100); // A [2, 2]
+      heap.set([5, 6, 7, 8], 200); // B [2, 2]
+      simd!.mm(100, 2, 1, 200, 2, 300, 2, 2, 2, 2);
+      expect(Array.from(heap.subarray(300, 304))).toEqual([19, 22, 43, 50]);
+    }
+  });
+
   it('grows its memory on demand and keeps working', () => {
     const simd = SimdMatmul.create();
     expect(simd).toBeDefined();
