@@ -142,8 +142,9 @@ describe('hand-written gradients on wasm (fused kernels)', () => {
   });
   it('cross-entropy head', checkCrossEntropyHead);
   it('matmul, matmulTransposed, matmulAdd: the SIMD product, tiles and tails', async () => {
-    // 37 × 23 · 23 × 41 leaves an odd row and columns past the 16- and 4-wide tiles.
-    for (const [M, K, N] of [[5, 7, 3], [37, 23, 41], [64, 32, 128]]) {
+    // 37 × 23 · 23 × 41 leaves an odd row and columns past the 16- and 4-wide tiles; 4 × 32 · (100 × 32)ᵀ
+    // takes the few-rows way of a·bᵀ, (b·aᵀ)ᵀ.
+    for (const [M, K, N] of [[5, 7, 3], [37, 23, 41], [64, 32, 128], [4, 32, 100]]) {
       await checkOp((a, b) => matmul(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [randn([M, K]), randn([K, N])]);
       await checkOp((a, b) => matmulTransposed(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true), [randn([M, K]), randn([N, K])]);
       await checkOp((a, b, c) => matmulAdd(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D), (a, b, c) => tf.add(c, tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)), [randn([M, K]), randn([K, N]), randn([M, N])]);

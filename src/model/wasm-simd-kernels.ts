@@ -96,6 +96,18 @@ registerSimdKernel<MatMulAttrs>(MATMUL, (wasm, mm, inputs, { transposeA, transpo
   const [M, K] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
   const N = transposeB ? b.shape[0] : b.shape[1];
   const out = wasm.makeOutput([M, N], 'float32');
+  // a·bᵀ with few rows (the tied head in a decode step: 32 × 128 · (404 × 128)ᵀ) moves fewer floats as
+  // (b·aᵀ)ᵀ: a and the product are transposed instead of b (M·K + M·N floats instead of N·K).
+  if (transposeB && !transposeA && !c && M * K + M * N < N * K) {
+    withScratch(wasm, [M * K, N * M], (aT, cT) => {
+      const heap = heapOf(wasm).HEAPF32;
+      const [A, B, C] = [at(wasm, a), at(wasm, b), at(wasm, out)];
+      for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) heap[aT + k * M + m] = heap[A + m * K + k];
+      mm.mm(B, K, 1, aT, M, cT, M, N, K, M);
+      for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) heap[C + m * N + n] = heap[cT + n * M + m];
+    });
+    return out;
+  }
   withScratch(wasm, [transposeB ? K * N : 0], (bT) => {
     const heap = heapOf(wasm).HEAPF32;
     const [A, C] = [at(wasm, a), at(wasm, out)];
@@ -378,20 +390,19 @@ registerSimdKernel<AttentionAttrs>(ATTEND_CACHED, (wasm, mm, inputs, { B, H }) =
   withScratch(wasm, [T * Tk], (S) => {
     const heap = heapOf(wasm).HEAPF32;
     const [X, BIAS, PKT, PV, Y, KT, V] = [qkv, bias, pastKT, pastV, yOut, kTOut, vOut].map((t) => at(wasm, t));
+    // The past keys and values into their longer successors, two calls in all.
+    mm.copy(KT, Tk, PKT, Tp, G * hd, Tp);
+    mm.copy(V, Tk * hd, PV, Tp * hd, G, Tp * hd);
     for (let b = 0; b < B; b++) {
       const biasBase = BIAS + (b % biasBlocks) * T * Tk;
       for (let h = 0; h < H; h++) {
         const g = b * H + h;
         const kTg = KT + g * hd * Tk;
         const vg = V + g * Tk * hd;
-        for (let c = 0; c < hd; c++) {
-          heap.copyWithin(kTg + c * Tk, PKT + (g * hd + c) * Tp, PKT + (g * hd + c + 1) * Tp);
-          for (let t = 0; t < T; t++) heap[kTg + c * Tk + Tp + t] = heap[X + (b * T + t) * 3 * d + d + h * hd + c];
-        }
-        heap.copyWithin(vg, PV + g * Tp * hd, PV + (g + 1) * Tp * hd);
         for (let t = 0; t < T; t++) {
-          const from = X + (b * T + t) * 3 * d + 2 * d + h * hd;
-          heap.copyWithin(vg + (Tp + t) * hd, from, from + hd);
+          const k = X + (b * T + t) * 3 * d + d + h * hd;
+          for (let c = 0; c < hd; c++) heap[kTg + c * Tk + Tp + t] = heap[k + c];
+          mm.copy(vg + (Tp + t) * hd, hd, k + d, hd, 1, hd);
         }
         mm.mm(X + b * T * 3 * d + h * hd, 3 * d, 1, kTg, Tk, S, Tk, T, hd, Tk);
         softmaxRows(heap, S, heap, biasBase, T, Tk, scale);

@@ -56,6 +56,19 @@ describe('wasm SIMD product (assembled in ./wasm-simd)', () => {
     }
   });
 
+  it('copies rows between strides, the last few floats of each row one at a time', () => {
+    const simd = SimdMatmul.create()!;
+    const v = simd.reserve(4000);
+    for (let i = 0; i < 4000; i++) v[i] = i;
+    const before = v.slice();
+    simd.copy(2000, 11, 3, 9, 5, 7); // 5 rows of 7: src row stride 9, dst row stride 11
+    for (let i = 2000; i < 4000; i++) {
+      const [r, c] = [Math.floor((i - 2000) / 11), (i - 2000) % 11];
+      expect(v[i]).toBe(r < 5 && c < 7 ? 3 + r * 9 + c : before[i]);
+    }
+    expect(Array.from(v.subarray(0, 2000))).toEqual(Array.from(before.subarray(0, 2000)));
+  });
+
   it('refuses tile plans it has no registers for', () => {
     expect(() => simdModuleBytes([[5, [1]]])).toThrow(RangeError);
     expect(() => simdModuleBytes([[4, [4]]])).toThrow(RangeError);

@@ -70,6 +70,7 @@ class Code {
   geS(): this { return this.op(0x4e); }
   gtS(): this { return this.op(0x4a); }
   leS(): this { return this.op(0x4c); }
+  ltS(): this { return this.op(0x48); }
   f32load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
   f32store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
   f32add(): this { return this.op(0x92); }
@@ -221,8 +222,44 @@ function mmBody(plan: [number, number[]][]): number[] {
 }
 
 /**
+ * `copy(dst, ldd, src, lds, rows, cols)`: rows of cols floats from src (row stride lds) to dst (row stride
+ * ldd), four at a time then one at a time; byte addresses, strides in floats. One call moves a whole
+ * KV cache into its longer successor, where one JS copyWithin per row costs more than the bytes.
+ */
+function copyBody(): number[] {
+  const [DST, LDD, SRC, LDS, ROWS, COLS] = [0, 1, 2, 3, 4, 5];
+  const [r, pd, ps, left] = [6, 7, 8, 9];
+  const c = new Code();
+  c.i32(0).set(r);
+  c.block().loop();
+  c.get(r).get(ROWS).geS().brIf(1);
+  c.get(DST).get(r).get(LDD).mul().i32(2).shl().add().set(pd);
+  c.get(SRC).get(r).get(LDS).mul().i32(2).shl().add().set(ps);
+  c.get(COLS).set(left);
+  c.block().loop();
+  c.get(left).i32(4).sub().i32(0).ltS().brIf(1);
+  c.get(pd).get(ps).v128load().v128store();
+  c.addTo(pd, (x) => x.i32(16));
+  c.addTo(ps, (x) => x.i32(16));
+  c.get(left).i32(4).sub().set(left);
+  c.br(0).end().end();
+  c.block().loop();
+  c.get(left).i32(0).leS().brIf(1);
+  c.get(pd).get(ps).f32load().f32store();
+  c.addTo(pd, (x) => x.i32(4));
+  c.addTo(ps, (x) => x.i32(4));
+  c.get(left).i32(1).sub().set(left);
+  c.br(0).end().end();
+  c.addTo(r, (x) => x.i32(1));
+  c.br(0).end().end();
+  c.end();
+  const body = [...vec([[...uleb(4), I32]]), ...c.bytes];
+  return [...uleb(body.length), ...body];
+}
+
+/**
  * The module's bytes: imports `env.memory` (declared shared, up to 4 GiB, for a SharedArrayBuffer-backed
- * memory such as tfjs-wasm's threaded build), exports `mm`.
+ * memory such as tfjs-wasm's threaded build), exports `mm` and `copy`.
  */
 export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [4, 1]]], sharedMemory = false): Uint8Array<ArrayBuffer> {
   for (const [rows, widths] of plan) {
@@ -231,11 +268,11 @@ export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [
   const type = [0x60, ...uleb(PARAMS), ...new Array<number>(PARAMS).fill(I32), 0];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type])),
+    ...section(1, vec([type, [0x60, ...uleb(6), ...new Array<number>(6).fill(I32), 0]])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...(sharedMemory ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)])]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...name('mm'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([mmBody(plan)])),
+    ...section(3, vec([uleb(0), uleb(1)])),
+    ...section(7, vec([[...name('mm'), 0x00, ...uleb(0)], [...name('copy'), 0x00, ...uleb(1)]])),
+    ...section(10, vec([mmBody(plan), copyBody()])),
   ];
   return new Uint8Array(bytes);
 }
@@ -243,6 +280,7 @@ export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [
 /** Floats of B per block of k in `mm`. */
 const KBLOCK_FLOATS = 65_536;
 
+type CopyFn = (dst: number, ldd: number, src: number, lds: number, rows: number, cols: number) => void;
 type MmFn = (a: number, sAm: number, sAk: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, acc: number) => void;
 
 /**
@@ -252,11 +290,13 @@ type MmFn = (a: number, sAm: number, sAk: number, b: number, ldb: number, c: num
 export class SimdMatmul {
   private readonly memory: WebAssembly.Memory;
   private readonly mmFn: MmFn;
+  private readonly copyFn: CopyFn;
   private view: Float32Array;
 
   private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory) {
     this.memory = memory;
     this.mmFn = instance.exports.mm as MmFn;
+    this.copyFn = instance.exports.copy as CopyFn;
     this.view = new Float32Array(memory.buffer);
   }
 
@@ -299,5 +339,10 @@ export class SimdMatmul {
       this.mmFn((a + k0 * sAk) * 4, sAm, sAk, (b + k0 * ldb) * 4, ldb, c * 4, ldc, M, Math.min(kBlock, K - k0), N, acc);
       acc = 1;
     }
+  }
+
+  /** rows × cols floats from src (row stride lds) to dst (row stride ldd); float offsets, as `mm`. */
+  copy(dst: number, ldd: number, src: number, lds: number, rows: number, cols: number): void {
+    this.copyFn(dst * 4, ldd, src * 4, lds, rows, cols);
   }
 }
