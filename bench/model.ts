@@ -66,7 +66,7 @@ await runSection(async ({ quick, opts }) => {
       const total = [...byKernel.values()].reduce((n, e) => n + e.ms, 0);
       result.profile = {
         kernelMs: round(total),
-        matmulMs: round([...byKernel].filter(([k]) => k.startsWith('BatchMatMul')).reduce((n, [, e]) => n + e.ms, 0)),
+        matmulMs: round([...byKernel].filter(([k]) => k.startsWith('BatchMatMul') || k === 'AzrMatMul').reduce((n, [, e]) => n + e.ms, 0)),
         kernels: profile.kernels.length,
         top: [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10).map(([kernel, e]) => ({ kernel, ms: round(e.ms, 3), calls: e.calls, share: round(e.ms / total, 2) })),
       };
