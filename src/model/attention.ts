@@ -131,7 +131,7 @@ function grouped(qkv: tf.Tensor2D, bias: tf.Tensor4D, D: Dims, save: Save): { va
   };
 }
 
-/** Two fused kernels on wasm (./wasm-attention): the whole attention of a layer, forward or backward. */
+/** Two fused kernels on wasm (./wasm-simd-kernels): the whole attention of a layer, forward or backward. */
 function fused(qkv: tf.Tensor2D, bias: tf.Tensor4D, D: Dims, save: Save): { value: tf.Tensor; gradFunc: GradFunc } {
   const [y, p] = fusedAttentionForward(qkv, bias, D.B, D.H);
   save([qkv, p]);

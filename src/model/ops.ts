@@ -63,7 +63,7 @@ const matmulTransposedOp = custom((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) =
   save([a, b]);
   return {
     // On WebGPU the transposed read is part of the matmul program (one dispatch, not two); on wasm with
-    // SIMD the table is transposed in the product's copy.
+    // SIMD one kernel (./wasm-simd-kernels) transposes whichever side moves fewer floats.
     value: fusedWebGPU() ? tf.matMul(a, b, false, true) : simdMatMulAvailable() ? simdMatMul(a, b, false, true) : tf.matMul(a, tf.transpose(b)),
     gradFunc: (dy, [sa, sb]) => [
       times(dy as tf.Tensor2D, sb as tf.Tensor2D),

@@ -148,31 +148,6 @@ function shapeOf(qkv: tf.TensorInfo, { B, H }: AttentionAttrs) {
   return { T: rows / B, d, hd, scale: 1 / Math.sqrt(hd) };
 }
 
-/**
- * Rows [rows, cols] of raw scores at mem[at…] → softmax(scores·scale + bias rows at biasArr[biasAt…]), in
- * place. A masked score (−1e9) gets exactly 0, as with tfjs's exp.
- */
-function softmaxRows(mem: Float32Array, at: number, biasArr: tf.TypedArray, biasAt: number, rows: number, cols: number, scale: number): void {
-  for (let i = 0; i < rows; i++) {
-    const row = at + i * cols;
-    const biasRow = biasAt + i * cols;
-    let max = -Infinity;
-    for (let j = 0; j < cols; j++) {
-      const z = mem[row + j] * scale + biasArr[biasRow + j];
-      mem[row + j] = z;
-      if (z > max) max = z;
-    }
-    let sum = 0;
-    for (let j = 0; j < cols; j++) {
-      const e = expNonPositive(mem[row + j] - max);
-      mem[row + j] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let j = 0; j < cols; j++) mem[row + j] *= inv;
-  }
-}
-
 /** Bias at or below this is a masked position (−1e9): its probability is exactly 0, so it is skipped. */
 const MASK_LIMIT = -1e8;
 /** Rows of a block taken together by the causal kernels: one product per chunk, over the columns any of its rows needs. */
@@ -405,7 +380,7 @@ registerSimdKernel<AttentionAttrs>(ATTEND_CACHED, (wasm, mm, inputs, { B, H }) =
           mm.copy(vg + (Tp + t) * hd, hd, k + d, hd, 1, hd);
         }
         mm.mm(X + b * T * 3 * d + h * hd, 3 * d, 1, kTg, Tk, S, Tk, T, hd, Tk);
-        softmaxRows(heap, S, heap, biasBase, T, Tk, scale);
+        for (let t = 0; t < T; t++) softmaxRange(heap, S + t * Tk, heap, biasBase + t * Tk, 0, Tk - 1, Tk, scale);
         mm.mm(S, Tk, 1, vg, hd, Y + b * T * d + h * hd, d, T, Tk, hd);
       }
     }

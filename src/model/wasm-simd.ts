@@ -1,10 +1,10 @@
 // A matrix product in WebAssembly SIMD, assembled here from its instructions (no toolchain, no binary in
-// the repository), for the small blocks of per-head attention on the wasm backend (./attention).
+// the repository), for the wasm backend's projections and attention (./wasm-simd-kernels).
 //
-// tfjs-wasm runs every (sequence, head) block of attention as its own kernel: at the tiny model's sizes
-// (64 × 64 × 16 blocks) each such kernel costs more in the engine's per-kernel bookkeeping than in
-// arithmetic, and a training step has hundreds of them. One fused attention kernel (./wasm-kernels) makes
-// its block products here instead, in a memory of our own that the kernel copies into and out of.
+// tfjs-wasm ran every (sequence, head) block of attention as its own kernel: at the tiny model's sizes
+// (64 × 64 × 16 blocks) each such kernel cost more in the engine's per-kernel bookkeeping than in
+// arithmetic, and a training step had hundreds of them. The kernels of ./wasm-simd-kernels make their
+// products here instead, on tfjs-wasm's own memory, where the tensors lie.
 //
 // `mm` computes C[m, n] (+)= Σ_k A[m·sAm + k·sAk] · B[k·ldb + n] for m < M, n < N, k < K: A with any
 // strides (so Aᵀ costs nothing), B and C row-major with their leading dimensions. Its inner loop holds a
