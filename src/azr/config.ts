@@ -43,6 +43,7 @@ export interface AzrConfig {
   trainRollouts: boolean;
   normalisation: 'per-sample' | 'per-token';
   dropDuplicates: boolean;
+  rejectGuessable: boolean;
   constrained: boolean;
   temperature: number;
   topK: number;
@@ -101,6 +102,8 @@ export const CONFIG_SPECS: { [K in ConfigKey]: SpecFor<K> } = {
     help: 'Group mean and std over trajectories (paper eq. 8) or over response tokens (reference code; long answers weigh more).' },
   dropDuplicates: { key: 'dropDuplicates', group: 'tasks', kind: 'bool', default: true, takesEffect: 'next-step', label: 'Drop exact duplicates',
     help: 'A valid proposal identical to one already in its buffer is not appended again.' },
+  rejectGuessable: { key: 'rejectGuessable', group: 'tasks', kind: 'bool', default: false, takesEffect: 'next-step', label: 'Refuse guessable tasks (not in the paper)',
+    help: 'A deduction or abduction proposal whose output is 0, -1, [] or "" (what a constant guess writes, and what the held-out suite avoids), or an induction proposal whose outputs take fewer than 3 values, is refused like an invalid one (reward −1) and never enters a buffer. Off = the paper.' },
   constrained: { key: 'constrained', group: 'decoding', kind: 'bool', default: true, takesEffect: 'next-step', label: 'Grammar-constrained decoding',
     help: 'Mask tokens the grammar forbids, so every response is well-formed. Off shows what format errors (reward −1) do.' },
   temperature: { key: 'temperature', group: 'decoding', kind: 'float', default: 1, min: 0.1, max: 2, scale: 'linear', takesEffect: 'next-step', label: 'Temperature',

@@ -36,9 +36,10 @@ const config = (over: Partial<AzrConfig> = {}): AzrConfig => ({ ...presetConfig(
  * A proposer that alternates a program returning 0 and one returning its input + 5, and a solver that
  * writes 0 to everything: it "solves" every zero task by its favourite answer.
  */
-function zeroGuesser(): ScriptedPolicy {
+function zeroGuesser(inductionInputs?: string): ScriptedPolicy {
   let proposals = 0;
   return new ScriptedPolicy((r) => {
+    if (r.kind === 'induction' && inductionInputs) return `${inductionInputs}<message>m<eos>`;
     if (r.kind !== 'triplet') return '0<eos>';
     proposals++;
     return `function f(a) {\n  return ${proposals % 2 === 1 ? '0' : 'a + 5'};\n}<input>${proposals}<eos>`;
@@ -276,6 +277,42 @@ describe('SelfPlay', () => {
       }
     }
     expect(discounted.some((s) => s.outcome === 'correct')).toBe(true);
+  });
+
+  it('rejectGuessable: refuses a task a constant guess solves, as invalid, and keeps it out of every buffer', async () => {
+    // Induction inputs 1, 1, 2, 2: whichever program the buffer hands out (a + 5 or the identity seed),
+    // its outputs take two values.
+    const run = async (rejectGuessable: boolean) => {
+      const selfPlay = new SelfPlay(zeroGuesser('1<sep>1<sep>2<sep>2'), executor, config({ batchSize: 4, inductionInputs: 4, rejectGuessable }));
+      return { selfPlay, record: await selfPlay.runStep() };
+    };
+    const { selfPlay, record } = await run(true);
+    const deduction = record.proposals.filter((p) => p.type === 'deduction');
+    const zero = deduction.filter((p) => p.text.includes('return 0;'));
+    expect(zero.length).toBeGreaterThan(0);
+    for (const p of zero) {
+      expect(p.verdict).toBe('guessable');
+      expect(p.reward).toBe(-1);
+      expect(p.taskId).toBeUndefined();
+      expect(p.message).toContain('constant guess');
+    }
+    for (const p of deduction.filter((q) => q.text.includes('a + 5'))) expect(p.verdict).toBe('valid');
+    expect(record.metrics.invalid.guessable).toBeGreaterThanOrEqual(zero.length);
+    for (const type of ['deduction', 'abduction'] as const) {
+      for (const t of selfPlay.buffers[type].all()) expect(t.task.output).not.toBe('0');
+    }
+    const inductions = record.proposals.filter((q) => q.type === 'induction');
+    expect(inductions.length).toBe(4);
+    for (const p of inductions) {
+      expect(p.verdict).toBe('guessable');
+      expect(p.message).toBe('its outputs take 2 values, fewer than 3');
+    }
+    expect(selfPlay.buffers.induction.size).toBe(0);
+    // Off, the paper: the same zero tasks are valid and enter the buffers.
+    const off = await run(false);
+    expect(off.record.proposals.filter((p) => p.text.includes('return 0;')).every((p) => p.verdict === 'valid')).toBe(true);
+    expect(off.record.proposals.filter((p) => p.type === 'induction').every((p) => p.verdict === 'valid')).toBe(true);
+    expect(off.selfPlay.buffers.deduction.all().some((t) => t.task.output === '0')).toBe(true);
   });
 
   it('trainRollouts: each task\'s rollouts are trained on too, credited against the task\'s other answers', async () => {

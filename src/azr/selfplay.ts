@@ -20,6 +20,7 @@ import {
   parseAnswer, parseInductionProposal, parseTripletProposal, proposeInductionPrompt, proposeTripletPrompt,
   solvePrompt, RESPONSE_KIND,
 } from './prompts';
+import { guessableInduction, guessableOutput } from './guessable';
 import { proposerReward, proposerRewardWithNovelty, solverReward, solverRewardAboveGuessing, type SolveOutcome } from './rewards';
 import { createRng, type Rng } from './rng';
 
@@ -27,8 +28,8 @@ import { createRng, type Rng } from './rng';
 export interface ProposalSample {
   type: TaskType;
   text: string;
-  /** `valid`, `malformed`, or the executor's reason. */
-  verdict: 'valid' | 'malformed' | VerdictReason;
+  /** `valid`, `malformed`, the executor's reason, or `guessable` (refused with `rejectGuessable`). */
+  verdict: 'valid' | 'malformed' | 'guessable' | VerdictReason;
   message?: string;
   taskId?: number;
   output?: string;
@@ -206,9 +207,11 @@ export class SelfPlay {
       const bad = mine.find((v) => !v.ok);
       if (bad && !bad.ok) { o.p.verdict = bad.reason; o.p.message = bad.message; continue; }
       const outputs = mine.map((v) => (v.ok ? v.output : ''));
+      const pairs = o.inputs?.map((input, i) => ({ input, output: outputs[i] }));
+      const guessable = pairs ? guessableInduction(pairs) : guessableOutput(outputs[0]);
+      if (this.config.rejectGuessable && guessable) { o.p.verdict = 'guessable'; o.p.message = guessable; continue; }
       o.p.verdict = 'valid';
-      if (o.inputs) {
-        const pairs = o.inputs.map((input, i) => ({ input, output: outputs[i] }));
+      if (pairs) {
         o.p.task = { program: mineRuns[0].program, pairs, shown: splitInductionPairs(pairs).shown.length, message: o.message ?? '' };
       } else {
         o.p.task = { program: mineRuns[0].program, input: mineRuns[0].input, output: outputs[0] };

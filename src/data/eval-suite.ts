@@ -6,6 +6,7 @@
 // empty-ish (0, -1, [], "") when the program has one, so a constant guess scores little.
 import type { IoPair } from '../azr/buffers';
 import { TASK_TYPES, type TaskType } from '../azr/config';
+import { guessableInduction, guessableOutput } from '../azr/guessable';
 import { functionArity } from '../azr/program';
 import { solvePrompt } from '../azr/prompts';
 import type { Rng } from '../azr/rng';
@@ -44,12 +45,10 @@ export function familyOfTask(id: string): string {
   return id.split('-').slice(1, -1).join('-');
 }
 
-/** Outputs a constant guess would often hit; deduction and abduction tasks avoid them when they can. */
-const EMPTYISH: ReadonlySet<string> = new Set(['0', '-1', '[]', '""']);
 
 /** One of a program's pairs for a deduction or abduction task: one whose output is not empty-ish if it has one. */
 export function tellingPair(rng: Rng, pairs: readonly IoPair[]): IoPair {
-  const telling = pairs.filter((q) => !EMPTYISH.has(q.output));
+  const telling = pairs.filter((q) => !guessableOutput(q.output));
   return pick(rng, telling.length > 0 ? telling : pairs);
 }
 
@@ -64,7 +63,7 @@ function fits(type: TaskType, p: LabelledProgram, task: EvalTask, o: Required<Om
   const tokens = (s: string) => o.encode(s).length;
   if (task.type === 'induction') {
     // Enough variety in the outputs that the pairs say something about the function.
-    if (new Set(task.pairs.map((q) => q.output)).size < 3) return false;
+    if (guessableInduction(task.pairs)) return false;
     const shown = Math.ceil(task.pairs.length / 2);
     const prompt = solvePrompt('induction', { program: p.program, pairs: task.pairs, shown, message: task.message });
     return tokens(prompt) + o.maxProgramTokens <= o.contextLength && acceptedBy('program', `${p.program}<eos>`, o.maxProgramTokens).ok;

@@ -60,6 +60,9 @@ export const PROOF_VARIANTS: readonly ProofVariant[] = [
   // Ours: against the solver's collapse onto one favourite answer, a tenfold entropy bonus (0.01 instead
   // of 0.001) with guessing discounted for both roles, instead of holding the policy near the base by KL.
   { name: 'full-entropy-guess', label: 'full AZR, entropy bonus 0.01 and guessing discounted (ours)', overrides: ['entropyCoef=0.01', 'guessCorrection=both'] },
+  // Ours: the KL hold with the guess discount, and guessable tasks refused at validation (output 0, -1,
+  // [] or "", or induction outputs of fewer than 3 values), so the answer prior earns nothing anywhere.
+  { name: 'full-kl-guess-refuse', label: 'full AZR, KL β = 0.2, guessing discounted, guessable tasks refused (ours)', overrides: ['klCoef=0.2', 'guessCorrection=both', 'rejectGuessable=true'] },
   { name: 'full-generator-refs', label: 'full AZR, references from the generator (ours)', overrides: [], flags: ['--references-from', 'generator'] },
 ];
 
