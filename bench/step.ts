@@ -7,7 +7,7 @@ import { presetConfig, type PresetName } from '../src/azr/config';
 import { SelfPlay } from '../src/azr/selfplay';
 import { initNodeBackend, installNodeWebGPU } from '../src/model/node-backend';
 import { loadPolicyModel } from '../src/model/node-checkpoint';
-import { microBatches } from '../src/model/loss';
+import { microBatchGroups } from '../src/model/train';
 import { ModelPolicy } from '../src/model/policy';
 import { tf, type BackendName } from '../src/model/tf';
 import { createNodeExecutor } from '../src/sandbox/node';
@@ -26,15 +26,17 @@ await runSection(async ({ opts }) => {
   const policy = new ModelPolicy(model, { learningRate: config.learningRate, weightDecay: config.weightDecay });
   // What the update trains on: every trajectory's whole sequence (prompt and response) goes through the
   // model, in padded micro-batches, though only response tokens carry loss.
-  let update = { trajectories: 0, positions: 0, paddedPositions: 0, responseTokens: 0 };
+  let update = { trajectories: 0, positions: 0, paddedPositions: 0, microBatches: 0, responseTokens: 0 };
   const innerUpdate = policy.update.bind(policy);
   policy.update = (trajectories, options) => {
     const used = trajectories.filter((t) => t.generation.responseIds.length > 0).map((t) => t.generation);
     const lengths = used.map((g) => g.promptIds.length + g.responseIds.length - 1);
+    const groups = microBatchGroups(model, lengths);
     update = {
       trajectories: used.length,
       positions: lengths.reduce((a, b) => a + b, 0),
-      paddedPositions: microBatches(lengths, 8192).reduce((n, group) => n + group.length * Math.max(...group.map((i) => lengths[i])), 0),
+      paddedPositions: groups.reduce((n, group) => n + group.length * Math.max(...group.map((i) => lengths[i])), 0),
+      microBatches: groups.length,
       responseTokens: used.reduce((n, g) => n + g.responseIds.length, 0),
     };
     return innerUpdate(trajectories, options);

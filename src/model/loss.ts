@@ -126,28 +126,37 @@ export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
 }
 
 /**
- * Splits sequences (by length) into micro-batches of at most `maxTokens` padded positions each, longest
- * first, so long and short sequences are not padded to each other's length. Returns index groups.
+ * Splits sequences into micro-batches of at most `maxTokens` padded positions each. Returns index groups.
  * Attention keeps B·H·T² scores per layer for the backward pass, so long sequences also get fewer rows:
  * at most `maxScores` score entries per head (default `maxTokens · 128`: 8192 positions of 128 tokens, or
  * 2048 of 512). Beyond that the wasm heap runs out ("xnn_create_fully_connected … status 6") on the
  * default model; `microBatchCaps` scales both caps down for wider and deeper models.
+ *
+ * Within the caps the split minimises padded positions + `groupCost` × micro-batches, where `groupCost`
+ * is what one more pass costs, in positions (its kernels' fixed cost; `MICRO_BATCH_COST`). The best split
+ * takes runs of the sequences sorted by length (a group's cost is its rows × its longest), so a dynamic
+ * programme over that order finds it. A very large `groupCost` (the default) gives the fewest passes the
+ * caps allow, and among those the least padding.
  */
-export function microBatches(lengths: number[], maxTokens: number, maxScores = maxTokens * 128): number[][] {
-  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a]);
-  const groups: number[][] = [];
-  let current: number[] = [];
-  let width = 0;
-  for (const i of order) {
-    const rows = current.length + 1;
-    if (current.length > 0 && (rows * width > maxTokens || rows * width * width > maxScores)) {
-      groups.push(current);
-      current = [];
+export function microBatches(lengths: number[], maxTokens: number, maxScores = maxTokens * 128, groupCost = 1e6): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
+  const n = order.length;
+  // best[j]: least cost of the sequences order[j..]; end[j]: where the group that starts at j ends.
+  const best = new Float64Array(n + 1);
+  const end = new Int32Array(n + 1);
+  for (let j = n - 1; j >= 0; j--) {
+    const width = lengths[order[j]];
+    best[j] = Infinity;
+    for (let k = j + 1; k <= n; k++) {
+      const rows = k - j;
+      if (rows > 1 && (rows * width > maxTokens || rows * width * width > maxScores)) break;
+      const cost = rows * width + groupCost + best[k];
+      // Ties go to the longer group: fewer passes for the same padding.
+      if (cost <= best[j]) { best[j] = cost; end[j] = k; }
     }
-    if (current.length === 0) width = lengths[i];
-    current.push(i);
   }
-  if (current.length > 0) groups.push(current);
+  const groups: number[][] = [];
+  for (let j = 0; j < n; j = end[j]) groups.push(order.slice(j, end[j]));
   return groups;
 }
 

@@ -5,6 +5,7 @@ import { AdamW } from './adamw';
 import { GPT, makeConfig, PRESETS } from './gpt';
 import { microBatchCaps, microBatches, packPolicy, policyLoss, type PackedBatch, type Trajectory } from './loss';
 import { initNodeBackend } from './node-backend';
+import { Rng } from './rng';
 import { sample } from './sampler';
 import { tf } from './tf';
 import { NonFiniteGradientError, lmStep, policyStep, responseLogProbs } from './train';
@@ -105,6 +106,42 @@ describe('training step', () => {
     expect(many.r.loss).toBeCloseTo(one.r.loss, 5);
     expect(many.r.gradNorm).toBeCloseTo(one.r.gradNorm, 5);
     one.w.forEach((w, i) => w.forEach((x, j) => expect(Math.abs(x - many.w[i][j])).toBeLessThan(1e-5)));
+  });
+
+  it('micro-batches: the split of least padded positions + groupCost per pass, within the caps', () => {
+    const padded = (lengths: number[], groups: number[][]) => groups.reduce((n, g) => n + g.length * Math.max(...g.map((i) => lengths[i])), 0);
+    const cost = (lengths: number[], groups: number[][], groupCost: number) => padded(lengths, groups) + groupCost * groups.length;
+    const fits = (lengths: number[], g: number[], maxTokens: number, maxScores: number) => {
+      const w = Math.max(...g.map((i) => lengths[i]));
+      return g.length === 1 || (g.length * w <= maxTokens && g.length * w * w <= maxScores);
+    };
+    // Every partition of a small set, to check the dynamic programme against brute force.
+    const partitions = (items: number[]): number[][][] => {
+      if (items.length === 0) return [[]];
+      const [first, ...rest] = items;
+      return partitions(rest).flatMap((p) => [[[first], ...p], ...p.map((_, k) => p.map((g, j) => (j === k ? [first, ...g] : g)))]);
+    };
+    const rng = new Rng(11);
+    for (let trial = 0; trial < 40; trial++) {
+      const n = 1 + Math.floor(rng.next() * 7);
+      const lengths = Array.from({ length: n }, () => 8 + Math.floor(rng.next() * 120));
+      const maxTokens = 64 + Math.floor(rng.next() * 400);
+      const maxScores = maxTokens * (16 + Math.floor(rng.next() * 200));
+      const groupCost = [0, 5, 40, 1e6][trial % 4];
+      const groups = microBatches(lengths, maxTokens, maxScores, groupCost);
+      expect(groups.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
+      for (const g of groups) expect(fits(lengths, g, maxTokens, maxScores)).toBe(true);
+      const best = Math.min(...partitions(lengths.map((_, i) => i)).filter((p) => p.every((g) => fits(lengths, g, maxTokens, maxScores)))
+        .map((p) => cost(lengths, p, groupCost)));
+      expect(cost(lengths, groups, groupCost)).toBe(best);
+    }
+    // Lengths 100, 99, 98, 60, 59, 58: taken as one pass of 6 × 100 they pad 126 positions; the two runs
+    // of near lengths pad 6. At a cost of 40 a pass, two passes win; at 1e6, one.
+    const lengths = [60, 100, 58, 99, 59, 98];
+    expect(microBatches(lengths, 8192, 8192 * 128, 40).map((g) => g.sort((a, b) => a - b))).toEqual([[1, 3, 5], [0, 2, 4]]);
+    expect(microBatches(lengths, 8192, 8192 * 128)).toHaveLength(1);
+    // The default split takes the fewest passes, like filling each pass to its cap in length order.
+    expect(microBatches(lengths, 300)).toHaveLength(2);
   });
 
   it('micro-batches of a wider, deeper model keep about as many attention scores as the default model\'s', () => {

@@ -49,16 +49,28 @@ export class NonFiniteGradientError extends Error {
   }
 }
 
-/** Micro-batches of these sequence lengths for this model (`microBatchCaps`: default 8192 positions). */
-function groupsFor(model: GPT, lengths: number[], maxTokens = 8192): number[][] {
+/**
+ * What one more forward and backward pass costs on a backend, in padded positions: its kernels' fixed
+ * cost over the cost of a position. Measured with `lmStep` on 32 × 128 (`default`) and 32 × 64 (`tiny`)
+ * tokens split into 1 to 32 passes (this machine, one core): wasm 14 ms a pass against 0.54 ms a
+ * position (default; 27 positions) and 3.8 against 0.049 (tiny; 77); cpu 15 against 2.1 (tiny; 7).
+ * Self-play's sequences are longer than 128, so a position costs more there. On a GPU a pass is
+ * hundreds of dispatches and padding is nearly free, so there (and on any backend not listed) the
+ * split takes the fewest passes the caps allow.
+ */
+export const MICRO_BATCH_COST: Readonly<Record<string, number>> = { wasm: 32, cpu: 8 };
+const FEWEST_PASSES = 1e6;
+
+/** Micro-batches of these sequence lengths for this model on the current backend (`microBatchCaps`: default 8192 positions). */
+export function microBatchGroups(model: GPT, lengths: number[], maxTokens = 8192): number[][] {
   const caps = microBatchCaps(model.config, maxTokens);
-  return microBatches(lengths, caps.maxTokens, caps.maxScores);
+  return microBatches(lengths, caps.maxTokens, caps.maxScores, MICRO_BATCH_COST[tf.getBackend()] ?? FEWEST_PASSES);
 }
 
 /** Next-token cross-entropy on marked targets, one AdamW step. */
 export async function lmStep(model: GPT, optimizer: AdamW, examples: LMExample[], options: StepOptions = {}): Promise<StepResult> {
   const V = model.config.vocabSize;
-  const groups = groupsFor(model, examples.map((e) => e.ids.length - 1), options.maxTokensPerMicroBatch);
+  const groups = microBatchGroups(model, examples.map((e) => e.ids.length - 1), options.maxTokensPerMicroBatch);
   const batches = groups.map((g) => packLM(g.map((i) => examples[i]), V));
   const tokens = sumWeights(batches);
   if (tokens === 0) throw new RangeError('lmStep: no target is marked');
@@ -75,7 +87,7 @@ export async function policyStep(
 ): Promise<PolicyStepResult> {
   const V = model.config.vocabSize;
   const lengths = trajectories.map((tr) => tr.promptIds.length + tr.responseIds.length - 1);
-  const groups = groupsFor(model, lengths, options.maxTokensPerMicroBatch);
+  const groups = microBatchGroups(model, lengths, options.maxTokensPerMicroBatch);
   const batches = groups.map((g) => packPolicy(g.map((i) => trajectories[i]), V));
   const tokens = sumWeights(batches);
   if (tokens === 0) throw new RangeError('policyStep: no response tokens');
@@ -105,7 +117,7 @@ export async function responseLogProbs(
   const V = model.config.vocabSize;
   const full: Trajectory[] = trajectories.map((tr) => ({ ...tr, oldLogProbs: tr.responseIds.map(() => 0), advantage: 0 }));
   const out: number[][] = new Array(full.length);
-  for (const group of groupsFor(model, full.map((tr) => tr.promptIds.length + tr.responseIds.length - 1), maxTokensPerMicroBatch)) {
+  for (const group of microBatchGroups(model, full.map((tr) => tr.promptIds.length + tr.responseIds.length - 1), maxTokensPerMicroBatch)) {
     const batch = packPolicy(group.map((i) => full[i]), V);
     const logp = tf.tidy(() => targetLogProbs(model, batch, temperature));
     const values = await logp.data();
