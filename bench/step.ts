@@ -10,7 +10,7 @@ import { loadPolicyModel } from '../src/model/node-checkpoint';
 import { microBatchGroups } from '../src/model/train';
 import { ModelPolicy } from '../src/model/policy';
 import { tf, type BackendName } from '../src/model/tf';
-import { createNodeExecutor } from '../src/sandbox/node';
+import { createNodeExecutor, nodePoolSize } from '../src/sandbox/node';
 import { log, round, runSection } from './harness';
 import { profileHost, type HostProfile } from './host-profile';
 
@@ -22,7 +22,10 @@ await runSection(async ({ opts }) => {
   await initNodeBackend(backend);
   const config = presetConfig(preset);
   const { model, source } = await loadPolicyModel({ scratch: opts.from === 'scratch', modelSize: config.modelSize, seed: config.seed });
-  const executor = createNodeExecutor();
+  // The sandbox pool the CLI and the lab use on this machine (one worker per core beyond the trainer's, at
+  // most 4): with one worker, a GPU machine's check phase waited on a single core.
+  const sandboxWorkers = nodePoolSize();
+  const executor = createNodeExecutor({ workers: sandboxWorkers });
   const policy = new ModelPolicy(model, { learningRate: config.learningRate, weightDecay: config.weightDecay });
   // What the update trains on: every trajectory's whole sequence (prompt and response) goes through the
   // model, in padded micro-batches, though only response tokens carry loss.
@@ -70,7 +73,7 @@ await runSection(async ({ opts }) => {
     const last = records[records.length - 1];
     return {
       backend, preset, modelSize: config.modelSize, model: source, parameters: model.parameterCount(),
-      seedMs: round(seedMs), seeding, ...last, steps: records, tensors: tf.memory().numTensors, hostProfile,
+      seedMs: round(seedMs), seeding, sandboxWorkers, ...last, steps: records, tensors: tf.memory().numTensors, hostProfile,
     };
   } finally {
     await executor.dispose();
