@@ -47,6 +47,7 @@ const REASON_HELP: Record<string, string> = {
   'output-not-plain': 'returned something that is not plain data',
   'output-too-large': 'returned too much',
   'sandbox-crash': 'the sandbox died',
+  guessable: 'a constant guess solves it (output 0, -1, [] or "", or induction outputs of fewer than 3 values); refused only with "Refuse guessable tasks" on',
 };
 
 /** Why proposals were refused, summed over the run. */
@@ -61,7 +62,7 @@ function InvalidReasons() {
     <figure className="chart" data-testid="chart-invalid" data-points={rows.length}>
       <figcaption>
         <strong>Why proposals were refused</strong>
-        <span className="caption">Invalid proposals by the sandbox's reason, over the whole run. They earn the proposer −1.</span>
+        <span className="caption">Invalid proposals by the sandbox's reason (or "guessable", when that switch is on), over the whole run. They earn the proposer −1.</span>
       </figcaption>
       {rows.length === 0 ? <p className="empty">None refused yet.</p> : (
         <ul className="reasons">
