@@ -161,6 +161,22 @@ export function microBatches(lengths: number[], maxTokens: number, maxScores = m
 }
 
 /**
+ * What one more forward and backward pass costs on a backend, in padded positions: its kernels' fixed
+ * cost over the cost of a position. Measured with `lmStep` on 32 × 128 (`default`) and 32 × 64 (`tiny`)
+ * tokens split into 1 to 32 passes (this machine, one core): wasm 14 ms a pass against 0.54 ms a
+ * position (default; 27 positions) and 3.8 against 0.049 (tiny; 77); cpu 15 against 2.1 (tiny; 7).
+ * Self-play's sequences are longer than 128, so a position costs more there. On a GPU a pass is
+ * hundreds of dispatches and padding is nearly free, so there (and on any backend not listed) the
+ * split takes the fewest passes the caps allow. The sampler's prefill splits its prompts the same way.
+ */
+export const MICRO_BATCH_COST: Readonly<Record<string, number>> = { wasm: 32, cpu: 8 };
+
+/** `MICRO_BATCH_COST` of a backend, or the fewest passes where it is not listed. */
+export function microBatchCost(backend: string): number {
+  return MICRO_BATCH_COST[backend] ?? 1e6;
+}
+
+/**
  * The micro-batch caps for a model, from the padded positions a pass of the default model may take
  * (`maxTokens`): positions shrink with the width beyond the default's 128 (activations, the MLP's 4×
  * hidden layer), and score entries per head with the heads × layers beyond the default's 16, so that

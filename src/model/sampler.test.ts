@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AdamW } from './adamw';
 import type { DecodeConstraint } from './constraint';
 import { GPT, MASKED, disposeCache, makeConfig, type KVCache } from './gpt';
+import { microBatches } from './loss';
 import { initNodeBackend } from './node-backend';
 import { sample } from './sampler';
 import { tf, type BackendName } from './tf';
@@ -110,6 +111,26 @@ describe('sampler', () => {
       expect(r.masks).toBeUndefined();
       expect(r.stop === 'end' ? r.tokens.at(-1) === END : r.tokens.length === 12).toBe(true);
     }
+    model.dispose();
+  });
+
+  it('prefills prompts of very different lengths in groups of similar length, with the same tokens as one padded pass', async () => {
+    await initNodeBackend('wasm');
+    const model = new GPT(config, 13);
+    const prompt = (n: number, from: number) => Array.from({ length: n }, (_, i) => 2 + ((from + i) % (V - 2)));
+    // Two long prompts and four short ones: on wasm (a pass costs 32 positions) the short ones are
+    // prefilled apart, padded to 3 instead of 22, and their caches left-padded back to 22.
+    const requests = [prompt(22, 0), prompt(2, 5), prompt(3, 9), prompt(21, 3), prompt(1, 7), prompt(2, 11)].map((p) => ({ prompt: p }));
+    const opts = { maxNewTokens: 10, endToken: END, temperature: 1.2, seed: 7 };
+    const before = tf.memory().numTensors;
+    const grouped = await sample(model, requests, opts);
+    expect(tf.memory().numTensors).toBe(before);
+    const full = await sample(model, requests, { ...opts, kvCache: false });
+    expect(grouped.map((r) => r.tokens)).toEqual(full.map((r) => r.tokens));
+    for (let i = 0; i < requests.length; i++) expect(maxDiff(grouped[i].logProbs, full[i].logProbs)).toBeLessThan(1e-4);
+    // The split the prefill took: the two long prompts, then the four short ones.
+    const lengths = requests.map((r) => r.prompt.length);
+    expect(microBatches(lengths, 8192, Infinity, 32)).toEqual([[0, 3], [2, 1, 5, 4]]);
     model.dispose();
   });
 

@@ -11,6 +11,7 @@
 // before masking the next one), and one JS generator makes the draws reproducible on every backend.
 import type { DecodeConstraint } from './constraint';
 import { GPT, MASKED, disposeCache, type KVCache } from './gpt';
+import { microBatchCost, microBatches } from './loss';
 import { Rng } from './rng';
 import { tf } from './tf';
 
@@ -177,15 +178,50 @@ interface ModelStep {
 
 /**
  * The whole padded prefix of every row, in chunks of rows (bounding the memory of the attention
- * matrices, as training's micro-batches do); the chunks' logits and caches are joined.
+ * matrices, as training's micro-batches do); the chunks' logits and caches are joined. With a cache, the
+ * chunks are groups of rows of similar prompt length (`microBatches`: least padded positions + a cost per
+ * pass), each padded only to its own longest prompt; a group's cache is then left-padded with zeros to
+ * the common length (columns every later step's bias masks, since they lie in the row's padding) and the
+ * rows are put back in their order, so the logits and every later step are those of one padded pass.
  */
 function prefill(model: GPT, live: Row[], ids: number[][], useCache: boolean, maxTokens: number): ModelStep {
-  const rowsPerChunk = Math.max(1, Math.floor(maxTokens / ids[0].length));
-  if (live.length <= rowsPerChunk) return runModel(model, live, ids, undefined, useCache);
+  const L = ids[0].length;
+  if (useCache) {
+    const groups = microBatches(live.map((row) => L - row.pad), maxTokens, Infinity, microBatchCost(tf.getBackend()));
+    if (groups.length === 1) return runModel(model, live, ids, undefined, true);
+    const parts = groups.map((group) => {
+      const width = Math.max(...group.map((r) => L - live[r].pad));
+      const shift = L - width;
+      const part = runModel(model, group.map((r) => ({ ...live[r], pad: live[r].pad - shift })), group.map((r) => ids[r].slice(shift)), undefined, true);
+      if (shift === 0) return part;
+      const cache = pairs(tf.tidy(() => part.cache!.flatMap((c) => [
+        tf.pad(c.kT, [[0, 0], [0, 0], [shift, 0]]), tf.pad(c.v, [[0, 0], [shift, 0], [0, 0]]),
+      ])));
+      disposeCache(part.cache);
+      return { logits: part.logits, cache };
+    });
+    // Row r of the batch is row `order.indexOf(r)` of the groups joined.
+    const order = groups.flat();
+    const back = new Array<number>(order.length);
+    order.forEach((r, i) => { back[r] = i; });
+    const joined = joinParts(parts, true);
+    const logits = tf.tidy(() => tf.gather(joined.logits, tf.tensor1d(back, 'int32'), 0));
+    const cache = compactCache(joined.cache!, back, model.config.nHead);
+    joined.logits.dispose();
+    disposeCache(joined.cache);
+    return { logits: logits as tf.Tensor2D, cache };
+  }
+  const rowsPerChunk = Math.max(1, Math.floor(maxTokens / L));
+  if (live.length <= rowsPerChunk) return runModel(model, live, ids, undefined, false);
   const parts: ModelStep[] = [];
   for (let i = 0; i < live.length; i += rowsPerChunk) {
-    parts.push(runModel(model, live.slice(i, i + rowsPerChunk), ids.slice(i, i + rowsPerChunk), undefined, useCache));
+    parts.push(runModel(model, live.slice(i, i + rowsPerChunk), ids.slice(i, i + rowsPerChunk), undefined, false));
   }
+  return joinParts(parts, false);
+}
+
+/** The parts' logits and (with a cache) caches concatenated by row; the parts are disposed. */
+function joinParts(parts: ModelStep[], useCache: boolean): ModelStep {
   const joined: ModelStep = {
     logits: tf.concat(parts.map((p) => p.logits), 0),
     cache: useCache ? parts[0].cache!.map((_, l) => ({

@@ -4,7 +4,7 @@
 import { AdamW } from './adamw';
 import { GPT } from './gpt';
 import {
-  crossEntropyLoss, microBatchCaps, microBatches, packLM, packPolicy, policyLoss, targetLogProbs,
+  crossEntropyLoss, microBatchCaps, microBatchCost, microBatches, packLM, packPolicy, policyLoss, targetLogProbs,
   type LMExample, type PackedBatch, type PolicyLossOptions, type Trajectory,
 } from './loss';
 import { tf } from './tf';
@@ -49,22 +49,10 @@ export class NonFiniteGradientError extends Error {
   }
 }
 
-/**
- * What one more forward and backward pass costs on a backend, in padded positions: its kernels' fixed
- * cost over the cost of a position. Measured with `lmStep` on 32 × 128 (`default`) and 32 × 64 (`tiny`)
- * tokens split into 1 to 32 passes (this machine, one core): wasm 14 ms a pass against 0.54 ms a
- * position (default; 27 positions) and 3.8 against 0.049 (tiny; 77); cpu 15 against 2.1 (tiny; 7).
- * Self-play's sequences are longer than 128, so a position costs more there. On a GPU a pass is
- * hundreds of dispatches and padding is nearly free, so there (and on any backend not listed) the
- * split takes the fewest passes the caps allow.
- */
-export const MICRO_BATCH_COST: Readonly<Record<string, number>> = { wasm: 32, cpu: 8 };
-const FEWEST_PASSES = 1e6;
-
 /** Micro-batches of these sequence lengths for this model on the current backend (`microBatchCaps`: default 8192 positions). */
 export function microBatchGroups(model: GPT, lengths: number[], maxTokens = 8192): number[][] {
   const caps = microBatchCaps(model.config, maxTokens);
-  return microBatches(lengths, caps.maxTokens, caps.maxScores, MICRO_BATCH_COST[tf.getBackend()] ?? FEWEST_PASSES);
+  return microBatches(lengths, caps.maxTokens, caps.maxScores, microBatchCost(tf.getBackend()));
 }
 
 /** Next-token cross-entropy on marked targets, one AdamW step. */
