@@ -208,8 +208,8 @@ export class SelfPlay {
       if (bad && !bad.ok) { o.p.verdict = bad.reason; o.p.message = bad.message; continue; }
       const outputs = mine.map((v) => (v.ok ? v.output : ''));
       const pairs = o.inputs?.map((input, i) => ({ input, output: outputs[i] }));
-      const guessable = pairs ? guessableInduction(pairs) : guessableOutput(outputs[0]);
-      if (this.config.rejectGuessable && guessable) { o.p.verdict = 'guessable'; o.p.message = guessable; continue; }
+      const guessable = !this.config.rejectGuessable ? undefined : pairs ? guessableInduction(pairs) : guessableOutput(outputs[0]);
+      if (guessable) { o.p.verdict = 'guessable'; o.p.message = guessable; continue; }
       o.p.verdict = 'valid';
       if (pairs) {
         o.p.task = { program: mineRuns[0].program, pairs, shown: splitInductionPairs(pairs).shown.length, message: o.message ?? '' };

@@ -45,7 +45,6 @@ export function familyOfTask(id: string): string {
   return id.split('-').slice(1, -1).join('-');
 }
 
-
 /** One of a program's pairs for a deduction or abduction task: one whose output is not empty-ish if it has one. */
 export function tellingPair(rng: Rng, pairs: readonly IoPair[]): IoPair {
   const telling = pairs.filter((q) => !guessableOutput(q.output));

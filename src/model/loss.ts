@@ -125,6 +125,9 @@ export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
   return batch;
 }
 
+/** A cost per pass so large that the split takes the fewest passes the caps allow. */
+export const FEWEST_PASSES = 1e6;
+
 /**
  * Splits sequences into micro-batches of at most `maxTokens` padded positions each. Returns index groups.
  * Attention keeps B·H·T² scores per layer for the backward pass, so long sequences also get fewer rows:
@@ -138,7 +141,7 @@ export function packPolicy(trajectories: Trajectory[], V: number): PackedBatch {
  * programme over that order finds it. A very large `groupCost` (the default) gives the fewest passes the
  * caps allow, and among those the least padding.
  */
-export function microBatches(lengths: number[], maxTokens: number, maxScores = maxTokens * 128, groupCost = 1e6): number[][] {
+export function microBatches(lengths: number[], maxTokens: number, maxScores = maxTokens * 128, groupCost = FEWEST_PASSES): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
   const n = order.length;
   // best[j]: least cost of the sequences order[j..]; end[j]: where the group that starts at j ends.
@@ -173,7 +176,7 @@ export const MICRO_BATCH_COST: Readonly<Record<string, number>> = { wasm: 32, cp
 
 /** `MICRO_BATCH_COST` of a backend, or the fewest passes where it is not listed. */
 export function microBatchCost(backend: string): number {
-  return MICRO_BATCH_COST[backend] ?? 1e6;
+  return MICRO_BATCH_COST[backend] ?? FEWEST_PASSES;
 }
 
 /**

@@ -114,7 +114,7 @@ describe('sampler', () => {
     model.dispose();
   });
 
-  it('prefills prompts of very different lengths in groups of similar length, with the same tokens as one padded pass', async () => {
+  it('prefills prompts of very different lengths in groups of similar length, with the tokens of full recomputation', async () => {
     await initNodeBackend('wasm');
     const model = new GPT(config, 13);
     const prompt = (n: number, from: number) => Array.from({ length: n }, (_, i) => 2 + ((from + i) % (V - 2)));
