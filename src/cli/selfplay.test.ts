@@ -64,7 +64,7 @@ describe('selfplay CLI', () => {
     expect(range.stderr.trim()).toBe('selfplay: rollouts must be an integer from 2 to 16, got "99"');
     const source = await selfplay(['--steps', '1', '--tasks-from', 'internet']);
     expect(source.code).not.toBe(0);
-    expect(source.stderr.trim()).toBe('selfplay: --tasks-from must be proposer or generator, got internet');
+    expect(source.stderr.trim()).toBe('selfplay: --tasks-from must be proposer, generator or generator-heldout, got internet');
   }, 120_000);
 
   it('the generator diagnostic runs the solver alone on generator tasks, end to end', async () => {

@@ -1,14 +1,18 @@
 // `npm run -s selfplay -- --steps N [--seed S] [--backend cpu|wasm|webgpu] [--preset default|tiny|paper]
-//   [--set key=value ...] [--save DIR] [--from DIR | --scratch] [--dump-buffers FILE] [--tasks-from generator]
+//   [--set key=value ...] [--save DIR] [--from DIR | --scratch] [--dump-buffers FILE] [--tasks-from generator|generator-heldout]
 //   [--references-from generator]`
 // Runs Absolute Zero self-play headless and prints one JSON metrics line per step on stdout; the
 // backend, why it was chosen, and where the model came from go to stderr.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { applyOverrides, CONFIG_KEYS, TASK_TYPES, CONFIG_SPECS, describeRange, presetConfig, PRESETS, type PresetName } from '../azr/config';
-import { SelfPlay } from '../azr/selfplay';
+import { SelfPlay, type TaskWriter } from '../azr/selfplay';
 import { heldOutFeatures } from '../data/features';
+import { buildEvalSuite, EVAL_SEED, toJsonl } from '../data/eval-suite';
+import type { Split } from '../data/families';
+import type { Labeller } from '../data/generate';
 import { generatorTasks } from '../data/generator-tasks';
+import { encode } from '../model/tokenizer';
 import { createRng } from '../azr/rng';
 import { validateProposals } from '../sandbox/check';
 import { createNodeExecutor, nodePoolSize } from '../sandbox/node';
@@ -33,6 +37,10 @@ const USAGE = `usage: npm run -s selfplay -- --steps N [options]
                        a diagnostic, not AZR: each step's tasks come from the pretraining generator
                        (train families, labelled by the executor) instead of the proposer, and only the
                        solver is trained (no seeding, no learnability rollouts)
+  --tasks-from generator-heldout
+                       the same diagnostic on fresh programs of the HELD-OUT families (never the held-out
+                       suite's own programs, which are rebuilt from its seed and excluded): an upper bound
+                       on what solver RL could gain if self-play proposed those compositions, not a result
   --references-from generator
                        ours, not the paper's: the proposer's K references (and the program an induction
                        proposal is for) come fresh from the pretraining generator each time instead of
@@ -47,6 +55,18 @@ ${CONFIG_KEYS.map((k) => `  ${k.padEnd(18)} ${describeRange(CONFIG_SPECS[k])} (d
 `;
 
 const fail: Fail = failer('selfplay');
+
+/**
+ * Every program the committed held-out suite's builder drew, rebuilt from its seed; fails unless the
+ * rebuilt suite is the committed file, so the exclusion is the real suite's.
+ */
+async function heldOutSuitePrograms(label: Labeller, fail: Fail): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const tasks = await buildEvalSuite(createRng(EVAL_SEED), { label, encode, seen });
+  const committed = readFileSync(new URL('../../eval/heldout.jsonl', import.meta.url), 'utf8');
+  if (toJsonl(tasks) !== committed) fail('the held-out suite rebuilt from its seed differs from eval/heldout.jsonl; cannot exclude its programs');
+  return seen;
+}
 
 async function main(): Promise<void> {
   const args = parseFlags({
@@ -67,7 +87,7 @@ async function main(): Promise<void> {
   const backendArg = backendFlag(args.backend, fail);
   if (args.from && args.scratch) fail('--from and --scratch exclude each other');
   const tasksFrom = args['tasks-from'] ?? 'proposer';
-  if (tasksFrom !== 'proposer' && tasksFrom !== 'generator') fail(`--tasks-from must be proposer or generator, got ${tasksFrom}`);
+  if (tasksFrom !== 'proposer' && tasksFrom !== 'generator' && tasksFrom !== 'generator-heldout') fail(`--tasks-from must be proposer, generator or generator-heldout, got ${tasksFrom}`);
   const referencesFrom = args['references-from'] ?? 'buffers';
   if (referencesFrom !== 'buffers' && referencesFrom !== 'generator') fail(`--references-from must be buffers or generator, got ${referencesFrom}`);
 
@@ -78,13 +98,21 @@ async function main(): Promise<void> {
 
   const executor = createNodeExecutor({ workers: nodePoolSize() });
   const policy = new ModelPolicy(model, { learningRate: config.learningRate, weightDecay: config.weightDecay });
-  const generator = (label: string) => generatorTasks(createRng(config.seed).fork(label), {
-    label: (runs) => validateProposals(executor, runs), encode: (text) => policy.encode(text), inductionInputs: config.inductionInputs,
+  const label: Labeller = (runs) => validateProposals(executor, runs);
+  const generator = (name: string, split: Split = 'train', exclude?: ReadonlySet<string>) => generatorTasks(createRng(config.seed).fork(name), {
+    label, encode: (text) => policy.encode(text), inductionInputs: config.inductionInputs, split, exclude,
     contextLength: policy.contextLength, maxProgramTokens: config.maxProgramTokens, maxAnswerTokens: config.maxAnswerTokens,
   });
-  const writer = tasksFrom === 'generator' ? generator('generator-tasks') : undefined;
+  let writer: TaskWriter | undefined;
+  if (tasksFrom === 'generator') {
+    writer = generator('generator-tasks');
+    process.stderr.write('tasks: from the pretraining generator (train families); proposer unused, solver only\n');
+  } else if (tasksFrom === 'generator-heldout') {
+    const suitePrograms = await heldOutSuitePrograms(label, fail);
+    writer = generator('generator-heldout-tasks', 'heldout', suitePrograms);
+    process.stderr.write(`tasks: from the generator's HELD-OUT families, ${suitePrograms.size} suite programs excluded (an upper-bound diagnostic); proposer unused, solver only\n`);
+  }
   const references = referencesFrom === 'generator' ? generator('generator-references') : undefined;
-  if (writer) process.stderr.write('tasks: from the pretraining generator (train families); proposer unused, solver only\n');
   if (references) process.stderr.write('references: from the pretraining generator (train families), fresh for every proposal\n');
   const run = new SelfPlay(policy, executor, config, {
     tasksFrom: writer, referencesFrom: references,
@@ -103,7 +131,7 @@ async function main(): Promise<void> {
       writeFileSync(args['dump-buffers'], lines.length > 0 ? `${lines.join('\n')}\n` : '');
     }
     if (args.save) {
-      await saveModel(model, args.save, { source, selfPlaySteps: run.step, config, ...(writer ? { tasksFrom: 'generator' } : {}), ...(references ? { referencesFrom: 'generator' } : {}) });
+      await saveModel(model, args.save, { source, selfPlaySteps: run.step, config, ...(writer ? { tasksFrom } : {}), ...(references ? { referencesFrom: 'generator' } : {}) });
       process.stderr.write(`saved: ${args.save}\n`);
     }
   } finally {

@@ -38,7 +38,12 @@ export interface SuiteOptions {
    * whether a change helps where the model was trained even when it does not transfer.
    */
   split?: Split;
+  /** Filled with every program text the builder drew (a superset of the suite's programs). */
+  seen?: Set<string>;
 }
+
+/** The seed the committed held-out suite (eval/heldout.jsonl) was generated with. */
+export const EVAL_SEED = 20250601;
 
 /** The family a suite task came from (its id is `type-family-nn`). */
 export function familyOfTask(id: string): string {
@@ -58,7 +63,7 @@ function taskFrom(rng: Rng, type: TaskType, p: LabelledProgram, id: string, indu
 }
 
 /** Whether a task's prompt and response fit the context, and an induction task's pairs are informative. */
-function fits(type: TaskType, p: LabelledProgram, task: EvalTask, o: Required<Omit<SuiteOptions, 'label'>>): boolean {
+function fits(type: TaskType, p: LabelledProgram, task: EvalTask, o: Required<Omit<SuiteOptions, 'label' | 'seen'>>): boolean {
   const tokens = (s: string) => o.encode(s).length;
   if (task.type === 'induction') {
     // Enough variety in the outputs that the pairs say something about the function.
@@ -77,7 +82,7 @@ function fits(type: TaskType, p: LabelledProgram, task: EvalTask, o: Required<Om
 export async function buildEvalSuite(rng: Rng, options: SuiteOptions): Promise<EvalTask[]> {
   const o = { perType: 120, inductionPairs: 8, contextLength: 512, maxProgramTokens: 96, maxAnswerTokens: 40, split: 'heldout' as Split, ...options };
   const families = familiesOf(o.split);
-  const seen = new Set<string>();
+  const seen = options.seen ?? new Set<string>();
   const tasks: EvalTask[] = [];
   for (const type of TASK_TYPES) {
     // A family that cannot make a task of this type (a train family of boolean outputs has no induction

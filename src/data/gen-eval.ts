@@ -8,10 +8,7 @@ import { createRng } from '../azr/rng';
 import { encode } from '../model/tokenizer';
 import { validateProposals } from '../sandbox/check';
 import { createNodeExecutor, nodePoolSize } from '../sandbox/node';
-import { buildEvalSuite, familyOfTask, toJsonl } from './eval-suite';
-
-/** The seed the committed suite was generated with. */
-export const EVAL_SEED = 20250601;
+import { buildEvalSuite, EVAL_SEED, familyOfTask, toJsonl } from './eval-suite';
 
 async function main(): Promise<void> {
   const args = parseArgs({ options: { seed: { type: 'string' }, out: { type: 'string' }, 'per-type': { type: 'string' }, split: { type: 'string' } }, strict: true }).values;

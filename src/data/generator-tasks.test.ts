@@ -40,4 +40,13 @@ describe('generator tasks (the solver-RL diagnostic)', () => {
     const heldout = (await generatorTasks(createRng(4), { ...options, split: 'heldout' })('abduction', 12)) as Triplet[];
     expect(heldout.every((t) => heldOutFeatures(t.program).size > 0)).toBe(true);
   });
+
+  it('never writes an excluded program (the held-out suite\'s, for the upper-bound diagnostic)', async () => {
+    const first = (await generatorTasks(createRng(5), { ...options, split: 'heldout' })('deduction', 10)) as Triplet[];
+    const exclude = new Set(first.slice(0, 5).map((t) => t.program));
+    const again = (await generatorTasks(createRng(5), { ...options, split: 'heldout', exclude })('deduction', 10)) as Triplet[];
+    expect(again).toHaveLength(10);
+    expect(again.some((t) => exclude.has(t.program))).toBe(false);
+    // Ignoring the exclusion would write `first` again (same seed, deterministic), so this check has teeth.
+  });
 });

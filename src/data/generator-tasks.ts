@@ -18,6 +18,8 @@ export interface GeneratorTaskOptions {
   encode: Encode;
   /** Which families the programs come from (default 'train', the pretraining families). */
   split?: Split;
+  /** Program texts never to write (e.g. the held-out suite's, when `split` is 'heldout'). */
+  exclude?: ReadonlySet<string>;
   /** Pairs of an induction task, as self-play's `inductionInputs`: the first half shown, the rest held out. */
   inductionInputs: number;
   contextLength: number;
@@ -43,7 +45,7 @@ export function taskFromProgram(rng: Rng, type: TaskType, p: LabelledProgram, o:
 
 /** A task writer over the generator's families; deterministic for an rng and executor. */
 export function generatorTasks(rng: Rng, options: GeneratorTaskOptions): TaskWriter {
-  const seen = new Set<string>();
+  const seen = new Set<string>(options.exclude);
   return async (type, count) => {
     const tasks: (Triplet | InductionTask)[] = [];
     for (let tries = 0; tasks.length < count; tries++) {
