@@ -183,8 +183,9 @@ function report(out: string, json: boolean, suite: Suite): void {
     ['generator-tasks', 'base'], ['generator-tasks', 'solver-only'], ['full-generator-refs', 'base'], ['full-generator-refs', 'generator-tasks'], ['full-guess', 'base'], ['full-guess', 'full'], ['full-guess-both', 'base'], ['full-guess-both', 'full'],
     ['full-rollouts', 'base'], ['full-rollouts', 'full'], ['full-rollouts-guess', 'base'], ['full-rollouts-guess', 'full'], ['full-kl-guess', 'base'], ['full-kl-guess', 'full'],
     ['full-entropy-guess', 'base'], ['full-entropy-guess', 'full'], ['full-entropy-guess', 'full-kl-guess'],
-    ['full-kl-guess-refuse', 'base'], ['full-kl-guess-refuse', 'full-kl-guess']];
-  const ours = ['full', 'solver-only', 'solver-only-matched', 'full-novelty', 'generator-tasks', 'full-guess', 'full-guess-both', 'full-rollouts', 'full-rollouts-guess', 'full-kl-guess', 'full-entropy-guess', 'full-kl-guess-refuse'];
+    ['full-kl-guess-refuse', 'base'], ['full-kl-guess-refuse', 'full-kl-guess'],
+    ['generator-heldout-tasks', 'base'], ['generator-heldout-tasks', 'generator-tasks']];
+  const ours = ['full', 'solver-only', 'solver-only-matched', 'full-novelty', 'generator-tasks', 'full-guess', 'full-guess-both', 'full-rollouts', 'full-rollouts-guess', 'full-kl-guess', 'full-entropy-guess', 'full-kl-guess-refuse', 'generator-heldout-tasks'];
   for (const v of PROOF_VARIANTS) if (!ours.includes(v.name)) pairs.push([v.name, 'full']);
   const summary = buildReport(runs, pairs.filter(([a, b]) => present.has(a) && present.has(b)));
   const dynamics: Record<string, Dynamics> = {};
@@ -195,7 +196,7 @@ function report(out: string, json: boolean, suite: Suite): void {
   writeFileSync(join(out, `${suite.summary}.json`), `${JSON.stringify({ ...summary, dynamics }, null, 1)}\n`);
   const labels = Object.fromEntries([['base', 'base'], ...PROOF_VARIANTS.map((v) => [v.name, v.label])]);
   // The table beside the paper's is the held-out suite's; the diagnostic suite prints only its own tables.
-  const ablations = suite.perTask === 'eval' ? ablationMarkdown(summary, PROOF_VARIANTS.filter((v) => !['solver-only-matched', 'full-novelty', 'generator-tasks', 'full-generator-refs', 'full-guess', 'full-guess-both', 'full-rollouts', 'full-rollouts-guess', 'full-kl-guess', 'full-entropy-guess', 'full-kl-guess-refuse'].includes(v.name))) : '';
+  const ablations = suite.perTask === 'eval' ? ablationMarkdown(summary, PROOF_VARIANTS.filter((v) => ![...ours, 'full-generator-refs'].filter((n) => n !== 'full' && n !== 'solver-only').includes(v.name))) : '';
   process.stdout.write(json
     ? `${JSON.stringify({ ...summary, dynamics })}\n`
     : `${reportMarkdown(summary, labels)}\n\n${dynamicsMarkdown(dynamics, labels)}\n\n${ablations}\n`);

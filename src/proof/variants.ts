@@ -40,6 +40,9 @@ export const PROOF_VARIANTS: readonly ProofVariant[] = [
   // of the proposer's, with everything else the same. Tells "RL cannot gain at this size" apart from
   // "the proposer's tasks are the wrong curriculum".
   { name: 'generator-tasks', label: 'solver RL on the generator\'s tasks (diagnostic, no proposer)', overrides: [], flags: ['--tasks-from', 'generator'] },
+  // Upper bound, not a result: the same on fresh programs of the held-out families (the suite's own
+  // programs excluded). What solver RL could gain if self-play proposed the compositions the suite tests.
+  { name: 'generator-heldout-tasks', label: 'solver RL on held-out-family tasks (upper bound, no proposer)', overrides: [], flags: ['--tasks-from', 'generator-heldout'] },
   // Ours: full AZR whose proposer is shown fresh generator programs as its references instead of the
   // buffers' (its own earlier tasks), so the curriculum cannot drift through what it is shown.
   // Ours: full AZR whose learnability counts only the solve rate above guessing (rewards.ts), against the
