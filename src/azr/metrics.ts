@@ -45,6 +45,12 @@ export interface StepMetrics {
   operationNovelty: number;
   /** Distinct outputs among valid proposals over their count (1 = all different). */
   answerDiversity: number;
+  /**
+   * Share of the step's new tasks whose program has a composition of the held-out families
+   * (src/data/features.ts: filter→reduce, map→join, a ternary in a map callback, …), which pretraining
+   * never shows: whether self-play explores what the held-out suite tests. Absent in runs saved before it.
+   */
+  heldOutCompositions?: number;
   /** Distinct JSON types of the proposals' outputs (number, string, boolean, null, array, object). */
   outputTypes: number;
   loss: number;

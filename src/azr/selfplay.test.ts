@@ -315,6 +315,24 @@ describe('SelfPlay', () => {
     expect(off.selfPlay.buffers.deduction.all().some((t) => t.task.output === '0')).toBe(true);
   });
 
+  it('measures the share of new tasks with a held-out composition (filter→reduce), which the suite tests', async () => {
+    // Deduction only; every second proposal chains filter into reduce, the others double their input.
+    const SUM_BIG = 'function f(a) {\n  return a.filter((x) => x > 1).reduce((s, x) => s + x, 0);\n}';
+    let proposals = 0;
+    const policy = new ScriptedPolicy((r) => {
+      if (r.kind !== 'triplet') return '0<eos>';
+      proposals++;
+      return proposals % 2 === 1 ? `${DOUBLE}<input>${proposals}<eos>` : `${SUM_BIG}<input>[${proposals}, 1, 3]<eos>`;
+    });
+    const selfPlay = new SelfPlay(policy, executor, config({ batchSize: 4, abduction: false, induction: false }));
+    const { metrics, proposals: made } = await selfPlay.runStep();
+    const valid = made.filter((p) => p.verdict === 'valid');
+    expect(valid.length).toBe(4);
+    const chained = valid.filter((p) => p.text.includes('.reduce(')).length;
+    expect(chained).toBe(2);
+    expect(metrics.heldOutCompositions).toBeCloseTo(chained / valid.length, 10);
+  });
+
   it('trainRollouts: each task\'s rollouts are trained on too, credited against the task\'s other answers', async () => {
     // Every proposal returns 7; the solver alternates 7 and 8, so each task's two rollouts are one right
     // (+1 − (−0.5) = 1.5) and one wrong (−1.5).

@@ -15,6 +15,7 @@ import {
   emptyGroupMetrics, jsonType, mean, std, type GroupMetrics, type PhaseName, type StepMetrics,
 } from './metrics';
 import type { Generation, GenerationRequest, Policy } from './policy';
+import { heldOutFeatures } from '../data/features';
 import { functionArity, operationNovelty, programComplexity, programOperations } from './program';
 import {
   parseAnswer, parseInductionProposal, parseTripletProposal, proposeInductionPrompt, proposeTripletPrompt,
@@ -551,6 +552,7 @@ export class SelfPlay {
       programComplexity: mean(programs.map(programComplexity)),
       operationNovelty: mean([...novelty.values()]),
       answerDiversity: outputs.length ? new Set(outputs).size / outputs.length : 0,
+      heldOutCompositions: mean(programs.map((p) => (heldOutFeatures(p).size > 0 ? 1 : 0))),
       outputTypes: new Set(outputs.map(jsonType)).size,
       loss: update.loss,
       entropy: update.entropy,

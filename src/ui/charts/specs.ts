@@ -94,10 +94,11 @@ export const CHART_SECTIONS: { title: string; blurb: string; charts: ChartSpec[]
       },
       {
         id: 'diversity', title: 'Answer and operation diversity',
-        caption: 'Distinct outputs among valid proposals (1 = all different), and how rare their operations are among earlier tasks (operation novelty). A late drop is the diversity collapse to watch for.',
+        caption: 'Distinct outputs among valid proposals (1 = all different), and how rare their operations are among earlier tasks (operation novelty). A late drop is the diversity collapse to watch for. Held-out compositions: share of new tasks that chain operations the way only the held-out evaluation families do (filter→reduce, map→join, a ternary in a map callback, …); near 0, self-play is not exploring what the evaluation tests.',
         series: [
           { label: 'diversity', color: '#0891b2', value: (m) => m.answerDiversity },
           { label: 'operation novelty', color: '#65a30d', value: (m) => m.operationNovelty },
+          { label: 'held-out compositions', color: '#ea580c', value: (m) => m.heldOutCompositions ?? null },
           { label: 'output types', color: '#be185d', axis: 'y2', value: (m) => m.outputTypes },
         ],
         y2Label: 'types',
