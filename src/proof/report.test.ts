@@ -43,7 +43,7 @@ describe('proof report', () => {
 
   it('dynamics: first and last window means of in-run metrics, averaged over seeds', () => {
     const line = (step: number, acc: number) => JSON.stringify({
-      step, entropy: 1 - step / 100, programComplexity: 0.5,
+      step, entropy: 1 - step / 100, programComplexity: 0.5, ...(step >= 3 ? { heldOutCompositions: step / 10 } : {}),
       groups: { 'solve.deduction': { accuracy: acc, count: 8 }, 'solve.abduction': { accuracy: 0, count: 0 }, 'propose.deduction': { accuracy: 0.2, count: 8 } },
       proposals: { deduction: { total: 8, valid: step <= 2 ? 4 : 8 }, abduction: { total: 0, valid: 0 } },
     });
@@ -55,6 +55,9 @@ describe('proof report', () => {
     expect(d.rows['solver accuracy, abduction'].every(Number.isNaN)).toBe(true); // no tasks: no number
     expect(d.rows['valid proposals (share)']).toEqual([0.5, 1]);
     expect(d.rows.entropy[0]).toBeCloseTo(0.985, 12);
+    // A metric the first steps lack (as in runs saved before it existed) is — there, a mean where present.
+    expect(Number.isNaN(d.rows['held-out compositions (share of new tasks)'][0])).toBe(true);
+    expect(d.rows['held-out compositions (share of new tasks)'][1]).toBeCloseTo(0.35, 12);
     const md = dynamicsMarkdown({ full: d }, { full: 'full AZR' });
     expect(md).toContain('| in-run mean, first 2 → last 2 steps | full AZR |');
     expect(md).toContain('| solver accuracy, deduction | 0.20 → 0.60 |');

@@ -150,6 +150,7 @@ interface StepLine {
   entropy: number;
   programComplexity?: number;
   answerDiversity?: number;
+  heldOutCompositions?: number;
 }
 
 export interface Dynamics {
@@ -172,6 +173,8 @@ const DYNAMICS_ROWS: readonly [string, (s: StepLine) => number | undefined][] = 
   // for other tasks solve a task more often (runs saved before the guess rate existed show —).
   ['answer diversity', (s) => s.answerDiversity],
   ...(['deduction', 'abduction'] as const).map((t) => [`guess rate, ${t}`, (s: StepLine) => (s.groups[`propose.${t}`]?.count ? s.groups[`propose.${t}`].guessRate : undefined)] as [string, (s: StepLine) => number | undefined]),
+  // Whether self-play explores the compositions the held-out suite tests (runs saved before the metric show —).
+  ['held-out compositions (share of new tasks)', (s) => s.heldOutCompositions],
   ['entropy', (s) => s.entropy],
 ];
 
