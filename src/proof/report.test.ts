@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDynamics, buildReport, dynamicsMarkdown, parsePerTask, reportMarkdown, type PerTaskResult, type RunResults } from './report';
+import { ablationMarkdown, buildDynamics, buildReport, dynamicsMarkdown, parsePerTask, reportMarkdown, type PerTaskResult, type RunResults } from './report';
 
 function suite(perType: number, score: (type: string, i: number) => number): PerTaskResult[] {
   const out: PerTaskResult[] = [];
@@ -32,6 +32,9 @@ describe('proof report', () => {
     const md = reportMarkdown(r, { full: 'full AZR' });
     expect(md).toContain('| full AZR | 0, 1 | 0.0 ± 0.0 (0.0, 0.0) | 18.8 ± 8.8 (25.0, 12.5)');
     expect(md).toMatch(/full AZR − base \| \+0\.0 \[\+0\.0, \+0\.0\] \| \+18\.8 \[\+\d+\.\d, \+\d+\.\d\] ✓/);
+    // The table beside the paper's: a row per ablation that ran, and nothing at all when none did.
+    expect(ablationMarkdown(r, [{ name: 'full', label: 'full AZR', paper: 46.8 }])).toContain('| full AZR | 0, 1 | 6.3 ± 2.9 (8.3, 4.2) | — | 46.8 | — |');
+    expect(ablationMarkdown(r, [{ name: 'k0', label: 'no references (K = 0)', paper: 43.8 }])).toBe('');
   });
 
   it('refuses results that do not cover the base tasks, and malformed lines', () => {

@@ -238,5 +238,6 @@ export function ablationMarkdown(report: ProofReport, rows: readonly AblationRow
     const paperDiff = row.paper === undefined || full?.paper === undefined || row.name === reference ? '—' : `${row.paper - full.paper >= 0 ? '+' : '−'}${Math.abs(row.paper - full.paper).toFixed(1)}`;
     lines.push(`| ${row.label} | ${v.seeds.join(', ')} | ${cell(v, 'average')} | ${ours} | ${paper} | ${paperDiff} |`);
   }
-  return lines.join('\n');
+  // No run of any ablation row (e.g. a matrix of diagnostics only): no table, not a header alone.
+  return lines.length > 2 ? lines.join('\n') : '';
 }
