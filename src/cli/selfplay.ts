@@ -60,7 +60,7 @@ const fail: Fail = failer('selfplay');
  * Every program the committed held-out suite's builder drew, rebuilt from its seed; fails unless the
  * rebuilt suite is the committed file, so the exclusion is the real suite's.
  */
-async function heldOutSuitePrograms(label: Labeller, fail: Fail): Promise<Set<string>> {
+async function heldOutSuitePrograms(label: Labeller): Promise<Set<string>> {
   const seen = new Set<string>();
   const tasks = await buildEvalSuite(createRng(EVAL_SEED), { label, encode, seen });
   const committed = readFileSync(new URL('../../eval/heldout.jsonl', import.meta.url), 'utf8');
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     writer = generator('generator-tasks');
     process.stderr.write('tasks: from the pretraining generator (train families); proposer unused, solver only\n');
   } else if (tasksFrom === 'generator-heldout') {
-    const suitePrograms = await heldOutSuitePrograms(label, fail);
+    const suitePrograms = await heldOutSuitePrograms(label);
     writer = generator('generator-heldout-tasks', 'heldout', suitePrograms);
     process.stderr.write(`tasks: from the generator's HELD-OUT families, ${suitePrograms.size} suite programs excluded (an upper-bound diagnostic); proposer unused, solver only\n`);
   }
