@@ -11,6 +11,8 @@ import { Rng } from '../src/model/rng';
 import { sample } from '../src/model/sampler';
 import { tf, type BackendName } from '../src/model/tf';
 import { lmStep } from '../src/model/train';
+import { SimdMatmul } from '../src/model/wasm-simd';
+import { simdMatMulFused } from '../src/model/wasm-simd-kernels';
 import { countDispatches } from '../src/model/webgpu-kernels';
 import { profileHost } from './host-profile';
 import {
@@ -19,12 +21,51 @@ import {
 import { log, round, runSection, timeIt } from './harness';
 import { trainStepFlops } from './lib';
 
+/**
+ * GFLOP/s of ./wasm-simd's product on its own memory, unfused and fused (where the engine has relaxed SIMD),
+ * on the default model's projection shapes over a 480-row batch: x·W (480 × 128 · 128 × 384) and the weight
+ * gradient xᵀ·dy (128 × 480 · 480 × 512, Aᵀ through strides); the best of five timings of ≈ 0.2 GFLOP each.
+ */
+function productGflops(): Record<string, number | boolean> {
+  const shapes: [number, number, number, boolean][] = [[480, 128, 384, false], [128, 480, 512, true]];
+  const measure = (fused: boolean): number | undefined => {
+    const simd = SimdMatmul.create(undefined, { fused });
+    if (!simd || simd.fused !== fused) return undefined;
+    const v = simd.reserve(3 << 20);
+    for (let i = 0; i < v.length; i += 97) v[i] = Math.sin(i);
+    let flops = 0;
+    let ms = 0;
+    for (const [M, K, N, transposeA] of shapes) {
+      const run = () => simd.mm(0, transposeA ? 1 : K, transposeA ? M : 1, 1 << 20, N, 2 << 20, N, M, K, N);
+      const reps = Math.max(1, Math.round(2e8 / (2 * M * K * N)));
+      for (let i = 0; i < reps; i++) run();
+      let best = Infinity;
+      for (let t = 0; t < 5; t++) {
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) run();
+        best = Math.min(best, (performance.now() - t0) / reps);
+      }
+      flops += 2 * M * K * N;
+      ms += best;
+    }
+    return flops / ms / 1e6;
+  };
+  const unfused = measure(false) ?? 0;
+  const fused = measure(true);
+  return fused === undefined
+    ? { unfusedGflops: round(unfused, 3), fusedAvailable: false }
+    : { unfusedGflops: round(unfused, 3), fusedGflops: round(fused, 3), fusedSpeedup: round(fused / unfused, 3), fusedAvailable: true };
+}
+
 await runSection(async ({ quick, opts }) => {
   const backend = (opts.backend ?? 'wasm') as BackendName;
   const configs = (opts.configs ?? 'tiny').split(',') as BenchConfigName[];
   const adapter = backend === 'webgpu' ? await installNodeWebGPU() : undefined;
   await initNodeBackend(backend);
-  const out: Record<string, unknown> = { backend, adapter };
+  // On wasm: whether the SIMD product fuses each multiply-add (relaxed SIMD; AZR_WASM_FMA=0 turns it off),
+  // and the product alone, fused beside unfused, in this run.
+  const out: Record<string, unknown> = { backend, adapter, fusedMultiplyAdd: simdMatMulFused() };
+  if (backend === 'wasm') out.product = productGflops();
   for (const name of configs) {
     const config = benchConfig(name);
     const model = new GPT(config, 1);

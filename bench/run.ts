@@ -211,6 +211,11 @@ function report(r: Json, checks: TargetCheck[]): string {
       const top = (profile.top as { kernel: string; ms: number }[]).slice(0, 5).map((k) => `${k.kernel} ${fmt(k.ms)} ms`).join(', ');
       lines.push(`wasm ${headline} training step by kernel (tf.profile): ${fmt(profile.kernelMs as number)} ms in ${profile.kernels} kernels, matmuls ${fmt(profile.matmulMs as number)} ms; top: ${top}`);
     }
+    const product = model.wasm?.product as Json | undefined;
+    if (product) {
+      lines.push(`wasm SIMD product alone (default projection shapes, one core): ${fmt(product.unfusedGflops as number)} GFLOP/s unfused` +
+        (product.fusedAvailable ? `, ${fmt(product.fusedGflops as number)} fused (relaxed SIMD), ${fmt(product.fusedSpeedup as number)}×; the model above ${model.wasm.fusedMultiplyAdd ? 'fuses' : 'does not fuse'}` : '; no relaxed SIMD here, so unfused'));
+    }
   }
   const torch = r.torch as Json | undefined;
   if (torch && !torch.error) {

@@ -122,6 +122,11 @@ registerSimdKernel<MatMulAttrs>(MATMUL, (wasm, mm, inputs, { transposeA, transpo
   return out;
 });
 
+/** Whether the wasm backend's products fuse each multiply-add (relaxed SIMD); undefined off wasm or without SIMD. */
+export function simdMatMulFused(): boolean | undefined {
+  return tf.getBackend() === 'wasm' ? productOn(tf.backend() as BackendWasm)?.fused : undefined;
+}
+
 /** Whether `simdMatMul` runs here: the wasm backend with WebAssembly SIMD. */
 export function simdMatMulAvailable(): boolean {
   return tf.getBackend() === 'wasm' && productOn(tf.backend() as BackendWasm) !== undefined;

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SimdMatmul, simdModuleBytes } from './wasm-simd';
+import { enableRelaxedSimd } from './node-backend';
+import { relaxedSimdAvailable, setFusedMultiplyAdd, SimdMatmul, simdModuleBytes, type KernelOptions } from './wasm-simd';
 
 type Mm = (a: number, sAm: number, sAk: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, acc: number) => void;
 
@@ -54,6 +56,52 @@ describe('wasm SIMD product (assembled in ./wasm-simd)', () => {
         }
       }
     }
+  });
+
+  it('computes the same products with the fused multiply-add and with k unrolled', () => {
+    enableRelaxedSimd(); // Node 20 compiles relaxed SIMD only behind V8's flag
+    expect(relaxedSimdAvailable()).toBe(true);
+    const kernels: KernelOptions[] = [{ unroll: 1, fma: true }, { unroll: 2, fma: false }, { unroll: 4, fma: true }];
+    for (const kernel of kernels) {
+      const bytes = simdModuleBytes(undefined, false, kernel);
+      expect(WebAssembly.validate(bytes)).toBe(true);
+      const memory = new WebAssembly.Memory({ initial: 4 });
+      const mm = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.mm as Mm;
+      for (const [M, K, N] of SHAPES) {
+        for (const transposeA of [false, true]) {
+          const { maxErr, strayWrites } = checkProduct(mm, memory, M, K, N, transposeA, true);
+          expect(maxErr, `${JSON.stringify(kernel)} ${M}×${K}×${N} transposeA=${transposeA}`).toBeLessThan(1e-5);
+          expect(strayWrites).toBe(0);
+        }
+      }
+    }
+  });
+
+  it('fuses the multiply-add where the engine has relaxed SIMD, unless told not to', () => {
+    enableRelaxedSimd();
+    expect(SimdMatmul.create()!.fused).toBe(true);
+    expect(SimdMatmul.create(undefined, { fused: false })!.fused).toBe(false);
+    setFusedMultiplyAdd(false);
+    try {
+      expect(SimdMatmul.create()!.fused).toBe(false);
+    } finally {
+      setFusedMultiplyAdd(true);
+    }
+    // A product whose rounding tells the two apart: (1 + 2⁻¹²)² − 1 in float32 keeps the 2⁻²⁴ term only when fused.
+    const e = 2 ** -12;
+    const results = [true, false].map((fused) => {
+      const simd = SimdMatmul.create(undefined, { fused })!;
+      const v = simd.reserve(64);
+      v.set([-1, 1 + e], 0); // A [1, 2]: k = 0 sets the sum to −1, k = 1 adds (1 + 2⁻¹²)² to it
+      for (let n = 0; n < 16; n++) v[16 + n] = 1; // B row 0: 16 columns, one vector tile
+      for (let n = 0; n < 16; n++) v[32 + n] = 1 + e; // B row 1
+      simd.mm(0, 2, 1, 16, 16, 48, 16, 1, 2, 16);
+      return v[48];
+    });
+    expect(results[1]).toBe(Math.fround(2 * e));
+    // V8 emits a fused instruction where the CPU has one (x86's FMA3 flag, every arm64), else the two.
+    const cpuFma = process.arch === 'arm64' || / fma /.test(readFileSync('/proc/cpuinfo', 'utf8').replace(/\n/g, ' '));
+    expect(results[0]).toBe(cpuFma ? Math.fround(2 * e + e * e) : Math.fround(2 * e));
   });
 
   it('copies rows between strides, the last few floats of each row one at a time', () => {

@@ -12,6 +12,12 @@
 // row; then 2 × 4 tiles, scalar tails for the last columns, and 1 × 16 / 1 × 4 tiles for a last odd row.
 // Pointers are byte offsets into `memory`, strides are in elements. `simdModuleBytes(plan)` takes other
 // tile shapes, for measuring them (`[rows, [vectors per tile, …]]` per block of rows).
+//
+// Where the engine has relaxed SIMD (Chromium since 114, Node from 22, Node 20 with the V8 flag that
+// ./node-backend sets), each multiply-add is one `f32x4.relaxed_madd`: the loop was bound by how many
+// instructions the core issues, not by its arithmetic, and measured on this machine's EPYC (one core,
+// 480 × 128 · 128 × 384 and 480 × 512 · 512 × 128) it went from 31 to 42 GFLOP/s. Unrolling k by 2 or 4
+// was slower (21–24 GFLOP/s), with or without it, so the loop tests and branches once per k.
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -79,6 +85,10 @@ class Code {
   v128store(offset = 0): this { return this.op(0xfd, 0x0b, 2, ...uleb(offset)); }
   v128zero(): this { return this.op(0xfd, 0x0c, ...new Array<number>(16).fill(0)); }
   f32x4splat(): this { return this.op(0xfd, ...uleb(0x13)); }
+  /** v128.load32_splat: one f32 from memory into all four lanes. */
+  v128load32splat(offset = 0): this { return this.op(0xfd, ...uleb(0x09), 2, ...uleb(offset)); }
+  /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused or not as the engine chooses. */
+  f32x4madd(): this { return this.op(0xfd, ...uleb(0x105)); }
   f32x4add(): this { return this.op(0xfd, ...uleb(228)); }
   f32x4mul(): this { return this.op(0xfd, ...uleb(230)); }
   block(): this { return this.op(0x02, 0x40); }
@@ -94,6 +104,12 @@ class Code {
     push(this);
     return this.add().set(l);
   }
+}
+
+/** How the inner loop over k is written: steps of `unroll` k per test and branch; `fma` multiplies and adds in one relaxed-SIMD instruction. */
+export interface KernelOptions {
+  unroll: number;
+  fma: boolean;
 }
 
 // Parameters and locals of `mm`.
@@ -115,7 +131,7 @@ const SF = 43;
  * One pass over the columns in tiles of `rows` × 4·`vectors`, while n + 4·vectors ≤ N, for the rows
  * m … m + rows − 1 (their A rows start at rowA, sam4 bytes apart).
  */
-function vectorTiles(c: Code, rows: number, vectors: number): void {
+function vectorTiles(c: Code, rows: number, vectors: number, kernel: KernelOptions): void {
   const width = 4 * vectors;
   const acc = (r: number, v: number) => ACCS + r * vectors + v;
   /** pc + r·ldc4 on the stack */
@@ -141,22 +157,35 @@ function vectorTiles(c: Code, rows: number, vectors: number): void {
   }
   c.get(B).get(n).i32(2).shl().add().set(pb);
   c.get(K).set(k);
-  c.block().loop();
-  c.get(k).i32(0).leS().brIf(1);
-  for (let v = 0; v < vectors && rows > 1; v++) c.get(pb).v128load(16 * v).set(BV + v);
-  for (let r = 0; r < rows; r++) {
-    c.get(PA + r).f32load().f32x4splat().set(S);
-    for (let v = 0; v < vectors; v++) {
-      c.get(acc(r, v)).get(S);
-      if (rows > 1) c.get(BV + v);
-      else c.get(pb).v128load(16 * v);
-      c.f32x4mul().f32x4add().set(acc(r, v));
+  /** One k: every row's broadcast element of A times the loaded vectors of B, into the accumulators; then the pointers move on. */
+  const oneK = () => {
+    for (let v = 0; v < vectors && rows > 1; v++) c.get(pb).v128load(16 * v).set(BV + v);
+    for (let r = 0; r < rows; r++) {
+      c.get(PA + r).v128load32splat().set(S);
+      for (let v = 0; v < vectors; v++) {
+        const pushB = () => (rows > 1 ? c.get(BV + v) : c.get(pb).v128load(16 * v));
+        if (kernel.fma) {
+          c.get(S);
+          pushB();
+          c.get(acc(r, v)).f32x4madd().set(acc(r, v));
+        } else {
+          c.get(acc(r, v)).get(S);
+          pushB();
+          c.f32x4mul().f32x4add().set(acc(r, v));
+        }
+      }
     }
+    for (let r = 0; r < rows; r++) c.addTo(PA + r, (x) => x.get(sak4));
+    c.addTo(pb, (x) => x.get(ldb4));
+  };
+  // k in steps of `unroll` while that many are left (one test and branch per step), then one at a time.
+  for (const step of kernel.unroll > 1 ? [kernel.unroll, 1] : [1]) {
+    c.block().loop();
+    c.get(k).i32(step).ltS().brIf(1);
+    for (let u = 0; u < step; u++) oneK();
+    c.get(k).i32(step).sub().set(k);
+    c.br(0).end().end();
   }
-  for (let r = 0; r < rows; r++) c.addTo(PA + r, (x) => x.get(sak4));
-  c.addTo(pb, (x) => x.get(ldb4));
-  c.get(k).i32(1).sub().set(k);
-  c.br(0).end().end();
   for (let r = 0; r < rows; r++) for (let v = 0; v < vectors; v++) {
     rowOfC(r);
     c.get(acc(r, v)).v128store(16 * v);
@@ -189,12 +218,12 @@ function scalarTail(c: Code, r: number): void {
 }
 
 /** Rows in blocks of `rows` while m + rows ≤ M: vector tiles of `widths` vectors, then a scalar tail per row. */
-function rowBlocks(c: Code, rows: number, widths: number[]): void {
+function rowBlocks(c: Code, rows: number, widths: number[], kernel: KernelOptions): void {
   c.block().loop();
   c.get(m).i32(rows).add().get(M).gtS().brIf(1);
   c.get(A).get(m).get(SAM).mul().i32(2).shl().add().set(rowA);
   c.i32(0).set(n);
-  for (const vectors of widths) vectorTiles(c, rows, vectors);
+  for (const vectors of widths) vectorTiles(c, rows, vectors, kernel);
   c.get(n).set(nStart);
   for (let r = 0; r < rows; r++) {
     c.get(nStart).set(n);
@@ -204,7 +233,7 @@ function rowBlocks(c: Code, rows: number, widths: number[]): void {
   c.br(0).end().end();
 }
 
-function mmBody(plan: [number, number[]][]): number[] {
+function mmBody(plan: [number, number[]][], kernel: KernelOptions): number[] {
   const c = new Code();
   c.get(LDB).i32(2).shl().set(ldb4);
   c.get(SAK).i32(2).shl().set(sak4);
@@ -214,7 +243,7 @@ function mmBody(plan: [number, number[]][]): number[] {
   // 2 × 16 tiles: each loaded vector of B serves two rows (8 accumulators, 4 of B, 1 broadcast); measured
   // here against 1 × 16, 2 × 8, 3 × 8, 3 × 16, 4 × 4 and 4 × 8 on the shapes of attention and of the
   // projections and their gradients, it was the fastest or close on each (25–36 GFLOP/s on one core).
-  for (const [rows, widths] of plan) rowBlocks(c, rows, widths);
+  for (const [rows, widths] of plan) rowBlocks(c, rows, widths, kernel);
   c.end();
   const locals = vec([[...uleb(I32_LOCALS), I32], [...uleb(V128_LOCALS), V128], [...uleb(1), F32]]);
   const body = [...locals, ...c.bytes];
@@ -261,7 +290,7 @@ function copyBody(): number[] {
  * The module's bytes: imports `env.memory` (declared shared, up to 4 GiB, for a SharedArrayBuffer-backed
  * memory such as tfjs-wasm's threaded build), exports `mm` and `copy`.
  */
-export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [4, 1]]], sharedMemory = false): Uint8Array<ArrayBuffer> {
+export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [4, 1]]], sharedMemory = false, kernel: KernelOptions = { unroll: 1, fma: false }): Uint8Array<ArrayBuffer> {
   for (const [rows, widths] of plan) {
     if (rows < 1 || rows > 4 || widths.some((v) => v < 1 || v > 4 || rows * v > 12)) throw new RangeError(`mm: no room for ${rows} × [${widths}] tiles`);
   }
@@ -272,9 +301,24 @@ export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...(sharedMemory ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)])]])),
     ...section(3, vec([uleb(0), uleb(1)])),
     ...section(7, vec([[...name('mm'), 0x00, ...uleb(0)], [...name('copy'), 0x00, ...uleb(1)]])),
-    ...section(10, vec([mmBody(plan), copyBody()])),
+    ...section(10, vec([mmBody(plan, kernel), copyBody()])),
   ];
   return new Uint8Array(bytes);
+}
+
+/** Whether this engine compiles relaxed SIMD (the fused product). */
+export function relaxedSimdAvailable(): boolean {
+  return typeof WebAssembly !== 'undefined' && WebAssembly.validate(simdModuleBytes(undefined, false, { unroll: 1, fma: true }));
+}
+
+let fusedByDefault = true;
+/**
+ * Whether products made from now on use the fused multiply-add where the engine has it (default true).
+ * Off, every product rounds after the multiply as well as after the add, as before the fused kernel; the
+ * sums differ in the last bits, so a run reproduces an earlier one's samples exactly only with the same setting.
+ */
+export function setFusedMultiplyAdd(on: boolean): void {
+  fusedByDefault = on;
 }
 
 /** Floats of B per block of k in `mm`. */
@@ -292,9 +336,12 @@ export class SimdMatmul {
   private readonly mmFn: MmFn;
   private readonly copyFn: CopyFn;
   private view: Float32Array;
+  /** Whether the product multiplies and adds in one instruction (relaxed SIMD's `f32x4.relaxed_madd`). */
+  readonly fused: boolean;
 
-  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory) {
+  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, fused: boolean) {
     this.memory = memory;
+    this.fused = fused;
     this.mmFn = instance.exports.mm as MmFn;
     this.copyFn = instance.exports.copy as CopyFn;
     this.view = new Float32Array(memory.buffer);
@@ -302,17 +349,20 @@ export class SimdMatmul {
 
   /**
    * On `memory` (default: a new one of its own); undefined where WebAssembly SIMD is missing (the caller
-   * keeps its other path).
+   * keeps its other path). With `fused` (the default) the product multiplies and adds in one relaxed-SIMD
+   * instruction where the engine has relaxed SIMD, else in two; `fused` on the instance says which.
    */
-  static create(memory?: WebAssembly.Memory): SimdMatmul | undefined {
+  static create(memory?: WebAssembly.Memory, { fused = fusedByDefault }: { fused?: boolean } = {}): SimdMatmul | undefined {
     if (typeof WebAssembly === 'undefined') return undefined;
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
-    const bytes = simdModuleBytes(undefined, shared);
-    if (!WebAssembly.validate(bytes)) return undefined;
+    const candidates = fused ? [true, false] : [false];
+    const fma = candidates.find((f) => WebAssembly.validate(simdModuleBytes(undefined, shared, { unroll: 1, fma: f })));
+    if (fma === undefined) return undefined;
+    const bytes = simdModuleBytes(undefined, shared, { unroll: 1, fma });
     const mem = memory ?? new WebAssembly.Memory({ initial: 16 });
     // A few hundred bytes: synchronous compilation is allowed everywhere, workers and main threads alike.
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: mem } });
-    return new SimdMatmul(instance, mem);
+    return new SimdMatmul(instance, mem, fma);
   }
 
   /** The memory as float32s, at least `floats` long; valid until the next `reserve`. */
