@@ -177,11 +177,40 @@ describe('hand-written gradients on wasm (fused kernels)', () => {
       const s = tf.add(tf.div(tf.matMul(q, tf.reshape(kTAll, [B, H, hd, Tk])), Math.sqrt(hd)), bias);
       const y = tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), tf.reshape(vAll, [B, H, Tk, hd])), [0, 2, 1, 3]), [B * T, d]);
       await expectClose(got.y, y, 1e-5);
-      // The cache is copied, not computed: exactly the same values.
-      expect(Array.from(await got.cache.kT.data())).toEqual(Array.from(await kTAll.data()));
-      expect(Array.from(await got.cache.v.data())).toEqual(Array.from(await vAll.data()));
-      expect(got.cache.kT.shape).toEqual(kTAll.shape);
-      expect(got.cache.v.shape).toEqual(vAll.shape);
+      // The cache is copied, not computed: exactly the same values, in a cache with room for more columns.
+      const G = B * H;
+      const room = got.cache.kT.shape[2];
+      expect(room).toBeGreaterThan(Tk);
+      expect(got.cache.v.shape).toEqual([G, room, hd]);
+      const held = (c: { kT: tf.Tensor3D; v: tf.Tensor3D }, n: number) => [tf.slice(c.kT, [0, 0, 0], [G, hd, n]), tf.slice(c.v, [0, 0, 0], [G, n, hd])];
+      const [heldKT, heldV] = held(got.cache, Tk);
+      expect(Array.from(await heldKT.data())).toEqual(Array.from(await kTAll.data()));
+      expect(Array.from(await heldV.data())).toEqual(Array.from(await vAll.data()));
+
+      // The next T positions go into that room, in place: the same data, the tensor passed in unchanged
+      // in the columns it holds, and outputs against plain ops over all Tk + T keys.
+      const qkv2 = randn([B * T, 3 * d]) as tf.Tensor2D;
+      const Tk2 = Tk + T;
+      const bias2 = tf.tensor4d(new Float32Array(B * T * Tk2).map((_, i) => {
+        const [b, t, j] = [Math.floor(i / (T * Tk2)), Math.floor(i / Tk2) % T, i % Tk2];
+        return j < b || j > Tk + t ? MASKED : 0;
+      }), [B, 1, T, Tk2]);
+      const next = attendWithCache(qkv2, B, H, bias2, got.cache, 64);
+      expect(next.cache.kT.dataId).toBe(got.cache.kT.dataId);
+      expect(next.cache.kT.shape).toEqual([G, hd, room]);
+      const [q2, k2, v2] = tf.split(qkv2, 3, 1).map((x) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]));
+      const kTAll2 = tf.concat([kTAll, tf.reshape(tf.transpose(k2, [0, 1, 3, 2]), [B * H, hd, T])], 2);
+      const vAll2 = tf.concat([vAll, tf.reshape(v2, [B * H, T, hd])], 1);
+      const s2 = tf.add(tf.div(tf.matMul(q2, tf.reshape(kTAll2, [B, H, hd, Tk2])), Math.sqrt(hd)), bias2);
+      await expectClose(next.y, tf.reshape(tf.transpose(tf.matMul(tf.softmax(s2), tf.reshape(vAll2, [B, H, Tk2, hd])), [0, 2, 1, 3]), [B * T, d]), 1e-5);
+      const [nextKT, nextV] = held(next.cache, Tk2);
+      expect(Array.from(await nextKT.data())).toEqual(Array.from(await kTAll2.data()));
+      expect(Array.from(await nextV.data())).toEqual(Array.from(await vAll2.data()));
+      expect(Array.from(await held(got.cache, Tk)[0].data())).toEqual(Array.from(await kTAll.data()));
+      // Sharing the data, each tensor is disposed on its own.
+      got.cache.kT.dispose();
+      got.cache.v.dispose();
+      expect(Array.from(await held(next.cache, Tk2)[1].data())).toEqual(Array.from(await vAll2.data()));
     }
   });
   it('policy-gradient head with the KL penalty', checkPolicyHeadWithKl);

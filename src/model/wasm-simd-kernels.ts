@@ -350,41 +350,66 @@ export function fusedAttentionBackward(dy: tf.Tensor2D, qkv: tf.Tensor2D, p: tf.
   return tf.engine().runKernel<tf.Tensor>(ATTENTION_GRAD, { dy, qkv, p }, { B, H }) as tf.Tensor2D;
 }
 
+/** Columns of room a grown cache gets beyond what it holds (a copy of the whole cache every this many decode steps). */
+const CACHE_ROOM = 32;
+
 /**
  * AzrAttendCached: the sampler's attention of T new positions per sequence over the cache and themselves
- * (inference only): qkv [B·T, 3d], bias [1 or B, 1, T, Tk], the cache kT [B·H, hd, Tp] and v [B·H, Tp, hd]
- * → y [B·T, d] and the cache extended by the new keys and values (Tk = Tp + T). As tfjs ops it is about
- * twelve kernels per layer and decode step, among them wasm's slow batched matmul.
+ * (inference only): qkv [B·T, 3d], bias [1 or B, 1, T, Tk], the cache kT [B·H, hd, C] and v [B·H, C, hd]
+ * whose first Tp = Tk − T columns hold the past (C ≥ Tp: a cache may have room) → y [B·T, d] and the cache
+ * holding Tk columns. As tfjs ops it is about twelve kernels per layer and decode step, among them wasm's
+ * slow batched matmul.
+ *
+ * The cache has room to grow: where C ≥ Tk, the new keys and values are written into columns Tp … Tk − 1
+ * of the same memory and the returned cache is the input's data (columns past a cache's own Tp are never
+ * read through it, so the tensor passed in still holds what it held); otherwise the past moves into a
+ * cache of Tk + CACHE_ROOM columns. A decode step used to copy the whole cache into a successor one column
+ * longer, ≈ 0.5 GB per default self-play step.
  */
 registerSimdKernel<AttentionAttrs>(ATTEND_CACHED, (wasm, mm, inputs, { B, H }) => {
   const [qkv, bias, pastKT, pastV] = [inputs.qkv, inputs.bias, inputs.kT, inputs.v] as tf.TensorInfo[];
   const { T, d, hd, scale } = shapeOf(qkv, { B, H });
   const G = B * H;
-  const Tp = pastKT.shape[2];
-  const Tk = Tp + T;
+  const Tk = bias.shape[3];
+  const Tp = Tk - T;
+  const room = pastKT.shape[2];
+  if (Tp < 0 || Tp > room || pastV.shape[1] !== room) throw new RangeError(`AzrAttendCached: bias of ${Tk} keys for ${T} new positions over a cache of ${room} columns`);
   const biasBlocks = bias.shape[0];
   const yOut = wasm.makeOutput([B * T, d], 'float32');
-  const kTOut = wasm.makeOutput([G, hd, Tk], 'float32');
-  const vOut = wasm.makeOutput([G, Tk, hd], 'float32');
+  const inPlace = Tk <= room;
+  const C = inPlace ? room : Tk + CACHE_ROOM;
+  let kTOut: tf.TensorInfo;
+  let vOut: tf.TensorInfo;
+  if (inPlace) {
+    wasm.incRef(pastKT.dataId);
+    wasm.incRef(pastV.dataId);
+    kTOut = { dataId: pastKT.dataId, shape: [G, hd, C], dtype: 'float32' };
+    vOut = { dataId: pastV.dataId, shape: [G, C, hd], dtype: 'float32' };
+  } else {
+    kTOut = wasm.makeOutput([G, hd, C], 'float32');
+    vOut = wasm.makeOutput([G, C, hd], 'float32');
+  }
   // Scratch: one block's scores [T, Tk].
   withScratch(wasm, [T * Tk], (S) => {
     const heap = heapOf(wasm).HEAPF32;
     const [X, BIAS, PKT, PV, Y, KT, V] = [qkv, bias, pastKT, pastV, yOut, kTOut, vOut].map((t) => at(wasm, t));
-    // The past keys and values into their longer successors, two calls in all.
-    mm.copy(KT, Tk, PKT, Tp, G * hd, Tp);
-    mm.copy(V, Tk * hd, PV, Tp * hd, G, Tp * hd);
+    if (!inPlace && Tp > 0) {
+      // The past keys and values into the larger cache, two calls in all.
+      mm.copy(KT, C, PKT, room, G * hd, Tp);
+      mm.copy(V, C * hd, PV, room * hd, G, Tp * hd);
+    }
     for (let b = 0; b < B; b++) {
       const biasBase = BIAS + (b % biasBlocks) * T * Tk;
       for (let h = 0; h < H; h++) {
         const g = b * H + h;
-        const kTg = KT + g * hd * Tk;
-        const vg = V + g * Tk * hd;
+        const kTg = KT + g * hd * C;
+        const vg = V + g * C * hd;
         for (let t = 0; t < T; t++) {
           const k = X + (b * T + t) * 3 * d + d + h * hd;
-          for (let c = 0; c < hd; c++) heap[kTg + c * Tk + Tp + t] = heap[k + c];
+          for (let c = 0; c < hd; c++) heap[kTg + c * C + Tp + t] = heap[k + c];
           mm.copy(vg + (Tp + t) * hd, hd, k + d, hd, 1, hd);
         }
-        mm.mm(X + b * T * 3 * d + h * hd, 3 * d, 1, kTg, Tk, S, Tk, T, hd, Tk);
+        mm.mm(X + b * T * 3 * d + h * hd, 3 * d, 1, kTg, C, S, Tk, T, hd, Tk);
         for (let t = 0; t < T; t++) softmaxRange(heap, S + t * Tk, heap, biasBase + t * Tk, 0, Tk - 1, Tk, scale);
         mm.mm(S, Tk, 1, vg, hd, Y + b * T * d + h * hd, d, T, Tk, hd);
       }
