@@ -114,6 +114,34 @@ describe('sampler', () => {
     model.dispose();
   });
 
+  it('prefills each distinct prompt once, and rows that share one still draw their own tokens', async () => {
+    await initNodeBackend('wasm');
+    const model = new GPT(config, 14);
+    // Three tasks, four samples of each, interleaved as a solve phase might order them.
+    const prompts = [[2, 3, 4, 5, 6], [7, 8], [9, 10, 11]];
+    const requests = Array.from({ length: 12 }, (_, i) => ({ prompt: prompts[i % 3] }));
+    const opts = { maxNewTokens: 8, endToken: END, temperature: 1.5, seed: 21 };
+    const rowsPerPass: number[] = [];
+    const forward = model.forward.bind(model);
+    model.forward = (ids, o) => {
+      rowsPerPass.push(ids.shape[0]);
+      return forward(ids, o);
+    };
+    const before = tf.memory().numTensors;
+    const shared = await sample(model, requests, opts);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(rowsPerPass[0]).toBe(3); // the prefill: one row per distinct prompt
+    expect(rowsPerPass[1]).toBe(12); // the first decode step: every row
+    model.forward = forward;
+    const full = await sample(model, requests, { ...opts, kvCache: false });
+    expect(shared.map((r) => r.tokens)).toEqual(full.map((r) => r.tokens));
+    for (let i = 0; i < requests.length; i++) expect(maxDiff(shared[i].logProbs, full[i].logProbs)).toBeLessThan(1e-4);
+    // Rows of one prompt are not copies of each other.
+    const ofFirst = shared.filter((_, i) => i % 3 === 0).map((r) => r.tokens.join(','));
+    expect(new Set(ofFirst).size).toBeGreaterThan(1);
+    model.dispose();
+  });
+
   it('prefills prompts of very different lengths in groups of similar length, with the tokens of full recomputation', async () => {
     await initNodeBackend('wasm');
     const model = new GPT(config, 13);

@@ -189,6 +189,27 @@ interface ModelStep {
 function prefill(model: GPT, live: Row[], ids: number[][], useCache: boolean, maxTokens: number): ModelStep {
   const L = ids[0].length;
   if (useCache) {
+    // Rows with the same prompt (a solve phase's n samples of each task) share one pass: the distinct
+    // prompts are prefilled, then their logits and caches copied to every row that has them. The rows'
+    // draws stay their own; the same prompt has the same padding, so each row's logits are what its own
+    // pass would give.
+    const distinct = new Map<string, number>();
+    const source = ids.map((row, r) => {
+      const key = row.join(',');
+      if (!distinct.has(key)) distinct.set(key, r);
+      return distinct.get(key)!;
+    });
+    if (distinct.size < live.length) {
+      const firsts = [...distinct.values()];
+      const slot = new Map(firsts.map((r, i) => [r, i]));
+      const index = source.map((r) => slot.get(r)!);
+      const part = prefill(model, firsts.map((r) => live[r]), firsts.map((r) => ids[r]), true, maxTokens);
+      const logits = tf.tidy(() => gatherRows(part.logits, tf.tensor1d(index, 'int32')));
+      const cache = compactCache(part.cache!, index, model.config.nHead);
+      part.logits.dispose();
+      disposeCache(part.cache);
+      return { logits, cache };
+    }
     const groups = microBatches(live.map((row) => L - row.pad), maxTokens, Infinity, microBatchCost(tf.getBackend()));
     if (groups.length === 1) return runModel(model, live, ids, undefined, true);
     const parts = groups.map((group) => {
