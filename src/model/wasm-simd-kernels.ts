@@ -21,7 +21,6 @@
 // q is scaled by 1/√hd inside: S = (q·kᵀ)/√hd + bias, P = softmax(S), y = P·v; dS = P ⊙ (dP − Σ dP ⊙ P).
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
-import { expNonPositive } from './wasm-kernels';
 import { SimdMatmul } from './wasm-simd';
 
 const MATMUL = 'AzrMatMul';
@@ -220,26 +219,14 @@ function columnExtents(lo: Int32Array, hi: Int32Array, rows: number, cols: numbe
 }
 
 /**
- * Softmax of one row of raw scores at mem[row…] over columns lo … hi (scores·scale + bias), 0 elsewhere;
- * the skipped columns are masked, where the full softmax gives exactly 0 too.
+ * Softmax of one row of raw scores at heap[row…] over columns lo … hi (scores·scale + bias), 0 elsewhere;
+ * the skipped columns are masked, where the full softmax gives exactly 0 too. The row's arithmetic is in
+ * ./wasm-simd's `softmax` (four lanes at a time, e^x as a polynomial there).
  */
-function softmaxRange(mem: Float32Array, row: number, biasArr: tf.TypedArray, biasRow: number, lo: number, hi: number, cols: number, scale: number): void {
-  let max = -Infinity;
-  for (let j = lo; j <= hi; j++) {
-    const z = mem[row + j] * scale + biasArr[biasRow + j];
-    mem[row + j] = z;
-    if (z > max) max = z;
-  }
-  let sum = 0;
-  for (let j = lo; j <= hi; j++) {
-    const e = expNonPositive(mem[row + j] - max);
-    mem[row + j] = e;
-    sum += e;
-  }
-  const inv = 1 / sum;
-  for (let j = lo; j <= hi; j++) mem[row + j] *= inv;
-  mem.fill(0, row, row + lo);
-  mem.fill(0, row + hi + 1, row + cols);
+function softmaxRange(mm: SimdMatmul, heap: Float32Array, row: number, biasRow: number, lo: number, hi: number, cols: number, scale: number): void {
+  mm.softmax(row + lo, biasRow + lo, hi - lo + 1, scale);
+  heap.fill(0, row, row + lo);
+  heap.fill(0, row + hi + 1, row + cols);
 }
 
 // Both kernels skip what the mask makes zero: rows go in chunks of ROW_CHUNK, each chunk's products only
@@ -274,7 +261,7 @@ registerSimdKernel<AttentionAttrs>(ATTENTION, (wasm, mm, inputs, { B, H }) => {
           const i1 = Math.min(T, i0 + ROW_CHUNK);
           const [c0, c1] = chunkColumns(lo, hi, i0, i1);
           mm.mm(q + i0 * 3 * d, 3 * d, 1, KT + c0, T, pg + i0 * T + c0, T, i1 - i0, hd, c1 - c0 + 1);
-          for (let i = i0; i < i1; i++) softmaxRange(heap, pg + i * T, heap, biasBase + i * T, lo[i], hi[i], T, scale);
+          for (let i = i0; i < i1; i++) softmaxRange(mm, heap, pg + i * T, biasBase + i * T, lo[i], hi[i], T, scale);
           mm.mm(pg + i0 * T + c0, T, 1, v + c0 * 3 * d, 3 * d, Y + (b * T + i0) * d + h * hd, d, i1 - i0, c1 - c0 + 1, hd);
         }
       }
@@ -310,11 +297,9 @@ registerSimdKernel<AttentionAttrs>(ATTENTION_GRAD, (wasm, mm, inputs, { B, H }) 
           mm.mm(dyg + i0 * d, d, 1, VT + c0, T, DS + i0 * T + c0, T, i1 - i0, hd, c1 - c0 + 1); // dP = dy·vᵀ
           for (let i = i0; i < i1; i++) {
             const row = DS + i * T;
-            const prow = pg + i * T;
-            let dot = 0;
-            for (let j = lo[i]; j <= hi[i]; j++) dot += heap[row + j] * heap[prow + j];
-            // The 1/√hd of S = q·kᵀ/√hd goes into dS once, for both dq and dk.
-            for (let j = lo[i]; j <= hi[i]; j++) heap[row + j] = scale * heap[prow + j] * (heap[row + j] - dot);
+            // dS = P·(dP − Σ dP·P) over the row's columns; the 1/√hd of S = q·kᵀ/√hd goes into dS once, for
+            // both dq and dk.
+            mm.softmaxGrad(row + lo[i], pg + i * T + lo[i], hi[i] - lo[i] + 1, scale);
             heap.fill(0, row, row + lo[i]);
             heap.fill(0, row + hi[i] + 1, row + T);
           }
@@ -410,7 +395,7 @@ registerSimdKernel<AttentionAttrs>(ATTEND_CACHED, (wasm, mm, inputs, { B, H }) =
           mm.copy(vg + (Tp + t) * hd, hd, k + d, hd, 1, hd);
         }
         mm.mm(X + b * T * 3 * d + h * hd, 3 * d, 1, kTg, C, S, Tk, T, hd, Tk);
-        for (let t = 0; t < T; t++) softmaxRange(heap, S + t * Tk, heap, biasBase + t * Tk, 0, Tk - 1, Tk, scale);
+        for (let t = 0; t < T; t++) softmaxRange(mm, heap, S + t * Tk, biasBase + t * Tk, 0, Tk - 1, Tk, scale);
         mm.mm(S, Tk, 1, vg, hd, Y + b * T * d + h * hd, d, T, Tk, hd);
       }
     }

@@ -104,6 +104,37 @@ describe('wasm SIMD product (assembled in ./wasm-simd)', () => {
     expect(results[0]).toBe(cpuFma ? Math.fround(2 * e + e * e) : Math.fround(2 * e));
   });
 
+  it('softmax and its gradient over a row, four lanes at a time and a tail, masked scores exactly 0', () => {
+    const simd = SimdMatmul.create()!;
+    const v = simd.reserve(4000);
+    const [row, bias, dp] = [7, 1001, 2003]; // odd offsets: unaligned addresses
+    const scale = 0.37;
+    for (const n of [1, 3, 4, 5, 8, 13, 64, 301]) {
+      const scores = Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 1.7) * 9));
+      const masked = Array.from({ length: n }, (_, i) => n > 1 && i % 5 === 3);
+      scores.forEach((x, i) => { v[row + i] = x; v[bias + i] = masked[i] ? -1e9 : Math.fround(0.01 * i); });
+      simd.softmax(row, bias, n, scale);
+      const z = scores.map((x, i) => x * scale + (masked[i] ? -1e9 : Math.fround(0.01 * i)));
+      const max = Math.max(...z);
+      const sum = z.reduce((a, x) => a + Math.exp(x - max), 0);
+      const p = Array.from({ length: n }, (_, i) => v[row + i]);
+      for (let i = 0; i < n; i++) {
+        if (masked[i]) expect(p[i]).toBe(0);
+        else expect(Math.abs(p[i] - Math.exp(z[i] - max) / sum)).toBeLessThan(1e-6 * (Math.exp(z[i] - max) / sum) + 1e-12);
+      }
+      const grad = Array.from({ length: n }, (_, i) => Math.fround(Math.cos(i * 0.9)));
+      grad.forEach((x, i) => { v[dp + i] = x; });
+      simd.softmaxGrad(dp, row, n, scale);
+      const dot = grad.reduce((a, x, i) => a + x * p[i], 0);
+      for (let i = 0; i < n; i++) expect(Math.abs(v[dp + i] - scale * p[i] * (grad[i] - dot))).toBeLessThan(1e-6);
+    }
+    // e^x at the ends of its range: e^0 = 1 exactly, and below float32's range exactly 0.
+    v.set([0, -200], row);
+    v.set([0, 0], bias);
+    simd.softmax(row, bias, 2, 1);
+    expect([v[row], v[row + 1]]).toEqual([1, 0]);
+  });
+
   it('copies rows between strides, the last few floats of each row one at a time', () => {
     const simd = SimdMatmul.create()!;
     const v = simd.reserve(4000);

@@ -18,6 +18,10 @@
 // instructions the core issues, not by its arithmetic, and measured on this machine's EPYC (one core,
 // 480 × 128 · 128 × 384 and 480 × 512 · 512 × 128) it went from 31 to 42 GFLOP/s. Unrolling k by 2 or 4
 // was slower (21–24 GFLOP/s), with or without it, so the loop tests and branches once per k.
+//
+// The module also holds attention's row arithmetic, which ran as JS loops over the heap: `softmax` (scale,
+// bias, max, e^x as a polynomial, normalise) and `softmaxGrad` (dS = scale·P·(dP − Σ dP·P)), four lanes at
+// a time.
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -58,6 +62,10 @@ function vec(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
+function f32bytes(x: number): number[] {
+  return [...new Uint8Array(new Float32Array([x]).buffer)];
+}
+
 /** A function body, written one instruction at a time. */
 class Code {
   readonly bytes: number[] = [];
@@ -89,6 +97,25 @@ class Code {
   v128load32splat(offset = 0): this { return this.op(0xfd, ...uleb(0x09), 2, ...uleb(offset)); }
   /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused or not as the engine chooses. */
   f32x4madd(): this { return this.op(0xfd, ...uleb(0x105)); }
+  f32x4sub(): this { return this.op(0xfd, ...uleb(229)); }
+  /** f32x4.pmax: b < a ? a : b per lane (one maxps on x86). */
+  f32x4pmax(): this { return this.op(0xfd, ...uleb(0xeb)); }
+  f32x4nearest(): this { return this.op(0xfd, ...uleb(0x6a)); }
+  f32x4ge(): this { return this.op(0xfd, ...uleb(0x46)); }
+  f32x4extractLane(lane: number): this { return this.op(0xfd, ...uleb(0x1f), lane); }
+  i32x4truncSatF32x4S(): this { return this.op(0xfd, ...uleb(0xf8)); }
+  i32x4add(): this { return this.op(0xfd, ...uleb(0xae)); }
+  i32x4shl(): this { return this.op(0xfd, ...uleb(0xab)); }
+  v128and(): this { return this.op(0xfd, ...uleb(0x4e)); }
+  /** v128.const of four equal float32 lanes. */
+  f32x4const(x: number): this { return this.op(0xfd, 0x0c, ...[0, 1, 2, 3].flatMap(() => f32bytes(x))); }
+  /** v128.const of four equal int32 lanes. */
+  i32x4const(x: number): this { return this.op(0xfd, 0x0c, ...[0, 1, 2, 3].flatMap(() => [x & 255, (x >> 8) & 255, (x >> 16) & 255, (x >>> 24) & 255])); }
+  f32const(x: number): this { return this.op(0x43, ...f32bytes(x)); }
+  f32sub(): this { return this.op(0x93); }
+  f32div(): this { return this.op(0x95); }
+  f32max(): this { return this.op(0x97); }
+  tee(l: number): this { return this.op(0x22, ...uleb(l)); }
   f32x4add(): this { return this.op(0xfd, ...uleb(228)); }
   f32x4mul(): this { return this.op(0xfd, ...uleb(230)); }
   block(): this { return this.op(0x02, 0x40); }
@@ -286,9 +313,137 @@ function copyBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// e^x of four lanes (Cephes' expf): x = n·ln 2 + r with n = round(x·log₂e), r reduced against ln 2 in two
+// parts, e^r by a degree-7 polynomial (relative error ≈ 1e-7, float32's own rounding), times 2ⁿ built in
+// the exponent bits. Below −87.3 (where 2ⁿ leaves float32's normal range) exactly 0, as a masked score needs.
+const EXP_MIN = -87.3;
+const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+
+/** Replaces the v128 on the stack by its lanes' e^x; uses locals x, n and r (v128). */
+function emitExp(c: Code, x: number, n: number, r: number): void {
+  c.set(x);
+  c.get(x).f32x4const(Math.LOG2E).f32x4mul().f32x4nearest().set(n);
+  c.get(x).get(n).f32x4const(0.693359375).f32x4mul().f32x4sub();
+  c.get(n).f32x4const(-2.12194440e-4).f32x4mul().f32x4sub().set(r);
+  c.f32x4const(EXP_POLY[0]);
+  for (const k of EXP_POLY.slice(1)) c.get(r).f32x4mul().f32x4const(k).f32x4add();
+  c.get(r).get(r).f32x4mul().f32x4mul().get(r).f32x4add().f32x4const(1).f32x4add();
+  c.get(n).i32x4truncSatF32x4S().i32x4const(127).i32x4add().i32(23).i32x4shl();
+  c.f32x4mul();
+  c.get(x).f32x4const(EXP_MIN).f32x4ge().v128and();
+}
+
+// Parameters and locals of `softmax` and `softmaxGrad`: two byte addresses, a count, a float.
+const [SP, SQ, SN, SSCALE] = [0, 1, 2, 3];
+const [si, sp, sq] = [4, 5, 6]; // i32
+const [VA, VB, VC, VX, VN, VR] = [7, 8, 9, 10, 11, 12]; // v128
+const [FA, FB, FC] = [13, 14, 15]; // f32
+const ROW_LOCALS = vec([[...uleb(3), I32], [...uleb(6), V128], [...uleb(3), F32]]);
+const ROW_TYPE = [0x60, ...uleb(4), I32, I32, I32, F32, 0];
+
+/** for (p = first, q = second, i = n; i ≥ width; p, q += width floats, i −= width) body() */
+function sweep(c: Code, width: number, body: () => void): void {
+  c.block().loop();
+  c.get(si).i32(width).ltS().brIf(1);
+  body();
+  c.addTo(sp, (x) => x.i32(4 * width));
+  c.addTo(sq, (x) => x.i32(4 * width));
+  c.get(si).i32(width).sub().set(si);
+  c.br(0).end().end();
+}
+
+/** Both sweeps over the n floats: four at a time, then the last n mod 4 one at a time. */
+function sweepAll(c: Code, vector: () => void, scalar: () => void): void {
+  c.get(SP).set(sp).get(SQ).set(sq).get(SN).set(si);
+  sweep(c, 4, vector);
+  sweep(c, 1, scalar);
+}
+
+/** Combines the four lanes of local v into the float on the stack with `op` (f32.max or f32.add). */
+function foldLanes(c: Code, v: number, op: (c: Code) => void): void {
+  for (let lane = 0; lane < 4; lane++) {
+    c.get(v).f32x4extractLane(lane);
+    op(c);
+  }
+}
+
+function rowBody(c: Code): number[] {
+  c.end();
+  const body = [...ROW_LOCALS, ...c.bytes];
+  return [...uleb(body.length), ...body];
+}
+
+/**
+ * `softmax(row, bias, n, scale)`: over the n floats at byte address row, in place, z = row·scale + bias
+ * (n floats at byte address bias), then e^(z − max z) / Σ e^(z − max z).
+ */
+function softmaxBody(): number[] {
+  const c = new Code();
+  c.get(SSCALE).f32x4splat().set(VB);
+  c.f32const(-Infinity).f32x4splat().set(VA);
+  c.f32const(-Infinity).set(FA);
+  sweepAll(c, () => {
+    c.get(sp).get(sp).v128load().get(VB).f32x4mul().get(sq).v128load().f32x4add().tee(VC).v128store();
+    c.get(VA).get(VC).f32x4pmax().set(VA);
+  }, () => {
+    c.get(sp).get(sp).f32load().get(SSCALE).f32mul().get(sq).f32load().f32add().tee(FC).f32store();
+    c.get(FA).get(FC).f32max().set(FA);
+  });
+  c.get(FA);
+  foldLanes(c, VA, (x) => x.f32max());
+  c.tee(FA).f32x4splat().set(VB);
+  c.v128zero().set(VA);
+  c.f32zero().set(FB);
+  sweepAll(c, () => {
+    c.get(sp).get(sp).v128load().get(VB).f32x4sub();
+    emitExp(c, VX, VN, VR);
+    c.tee(VC).v128store();
+    c.get(VA).get(VC).f32x4add().set(VA);
+  }, () => {
+    c.get(sp).get(sp).f32load().get(FA).f32sub().f32x4splat();
+    emitExp(c, VX, VN, VR);
+    c.f32x4extractLane(0).tee(FC).f32store();
+    c.get(FB).get(FC).f32add().set(FB);
+  });
+  c.f32const(1).get(FB);
+  foldLanes(c, VA, (x) => x.f32add());
+  c.f32div().tee(FA).f32x4splat().set(VB);
+  sweepAll(c, () => {
+    c.get(sp).get(sp).v128load().get(VB).f32x4mul().v128store();
+  }, () => {
+    c.get(sp).get(sp).f32load().get(FA).f32mul().f32store();
+  });
+  return rowBody(c);
+}
+
+/**
+ * `softmaxGrad(ds, p, n, scale)`: over n floats, with dP at byte address ds and the softmax's output P at
+ * byte address p, in place: dS = scale·P·(dP − Σ dP·P), the gradient of the scores S through softmax(S·scale).
+ */
+function softmaxGradBody(): number[] {
+  const c = new Code();
+  c.v128zero().set(VA);
+  c.f32zero().set(FA);
+  sweepAll(c, () => {
+    c.get(VA).get(sp).v128load().get(sq).v128load().f32x4mul().f32x4add().set(VA);
+  }, () => {
+    c.get(FA).get(sp).f32load().get(sq).f32load().f32mul().f32add().set(FA);
+  });
+  c.get(FA);
+  foldLanes(c, VA, (x) => x.f32add());
+  c.tee(FB).f32x4splat().set(VB);
+  c.get(SSCALE).f32x4splat().set(VC);
+  sweepAll(c, () => {
+    c.get(sp).get(sp).v128load().get(VB).f32x4sub().get(sq).v128load().f32x4mul().get(VC).f32x4mul().v128store();
+  }, () => {
+    c.get(sp).get(sp).f32load().get(FB).f32sub().get(sq).f32load().f32mul().get(SSCALE).f32mul().f32store();
+  });
+  return rowBody(c);
+}
+
 /**
  * The module's bytes: imports `env.memory` (declared shared, up to 4 GiB, for a SharedArrayBuffer-backed
- * memory such as tfjs-wasm's threaded build), exports `mm` and `copy`.
+ * memory such as tfjs-wasm's threaded build), exports `mm`, `copy`, `softmax` and `softmaxGrad`.
  */
 export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [4, 1]]], sharedMemory = false, kernel: KernelOptions = { unroll: 1, fma: false }): Uint8Array<ArrayBuffer> {
   for (const [rows, widths] of plan) {
@@ -297,11 +452,14 @@ export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [
   const type = [0x60, ...uleb(PARAMS), ...new Array<number>(PARAMS).fill(I32), 0];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type, [0x60, ...uleb(6), ...new Array<number>(6).fill(I32), 0]])),
+    ...section(1, vec([type, [0x60, ...uleb(6), ...new Array<number>(6).fill(I32), 0], ROW_TYPE])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...(sharedMemory ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)])]])),
-    ...section(3, vec([uleb(0), uleb(1)])),
-    ...section(7, vec([[...name('mm'), 0x00, ...uleb(0)], [...name('copy'), 0x00, ...uleb(1)]])),
-    ...section(10, vec([mmBody(plan, kernel), copyBody()])),
+    ...section(3, vec([uleb(0), uleb(1), uleb(2), uleb(2)])),
+    ...section(7, vec([
+      [...name('mm'), 0x00, ...uleb(0)], [...name('copy'), 0x00, ...uleb(1)],
+      [...name('softmax'), 0x00, ...uleb(2)], [...name('softmaxGrad'), 0x00, ...uleb(3)],
+    ])),
+    ...section(10, vec([mmBody(plan, kernel), copyBody(), softmaxBody(), softmaxGradBody()])),
   ];
   return new Uint8Array(bytes);
 }
@@ -325,6 +483,7 @@ export function setFusedMultiplyAdd(on: boolean): void {
 const KBLOCK_FLOATS = 65_536;
 
 type CopyFn = (dst: number, ldd: number, src: number, lds: number, rows: number, cols: number) => void;
+type RowFn = (a: number, b: number, n: number, scale: number) => void;
 type MmFn = (a: number, sAm: number, sAk: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, acc: number) => void;
 
 /**
@@ -335,6 +494,8 @@ export class SimdMatmul {
   private readonly memory: WebAssembly.Memory;
   private readonly mmFn: MmFn;
   private readonly copyFn: CopyFn;
+  private readonly softmaxFn: RowFn;
+  private readonly softmaxGradFn: RowFn;
   private view: Float32Array;
   /** Whether the product multiplies and adds in one instruction (relaxed SIMD's `f32x4.relaxed_madd`). */
   readonly fused: boolean;
@@ -344,6 +505,8 @@ export class SimdMatmul {
     this.fused = fused;
     this.mmFn = instance.exports.mm as MmFn;
     this.copyFn = instance.exports.copy as CopyFn;
+    this.softmaxFn = instance.exports.softmax as RowFn;
+    this.softmaxGradFn = instance.exports.softmaxGrad as RowFn;
     this.view = new Float32Array(memory.buffer);
   }
 
@@ -389,6 +552,19 @@ export class SimdMatmul {
       this.mmFn((a + k0 * sAk) * 4, sAm, sAk, (b + k0 * ldb) * 4, ldb, c * 4, ldc, M, Math.min(kBlock, K - k0), N, acc);
       acc = 1;
     }
+  }
+
+  /**
+   * In place over the n floats at `row`: softmax(row·scale + bias) with n floats of bias at `bias`;
+   * float offsets, as `mm`. A bias of −1e9 (masked) gives exactly 0.
+   */
+  softmax(row: number, bias: number, n: number, scale: number): void {
+    this.softmaxFn(row * 4, bias * 4, n, scale);
+  }
+
+  /** In place over the n floats of dP at `ds`, with P (softmax's output) at `p`: dS = scale·P·(dP − Σ dP·P). */
+  softmaxGrad(ds: number, p: number, n: number, scale: number): void {
+    this.softmaxGradFn(ds * 4, p * 4, n, scale);
   }
 
   /** rows × cols floats from src (row stride lds) to dst (row stride ldd); float offsets, as `mm`. */
