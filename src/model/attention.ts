@@ -165,7 +165,7 @@ export function selfAttention(qkv: tf.Tensor2D, B: number, H: number, bias: tf.T
   return op(qkv) as tf.Tensor2D;
 }
 
-/** Keys and values of one layer in the sampler's cache: kT [B·H, hd, Tk], v [B·H, Tk, hd]. */
+/** Keys and values of one layer in the sampler's cache: kT [B·H, hd, Tk], v [B·H, Tk, hd] (on wasm Tk may include room, see attendWithCache). */
 export interface LayerCache {
   kT: tf.Tensor3D;
   v: tf.Tensor3D;
@@ -179,7 +179,11 @@ export function cacheOf(qkv: tf.Tensor2D, B: number, H: number): LayerCache {
 
 /**
  * Attention of T new positions per sequence over `past` and themselves (inference only, no gradient);
- * returns the output [B·T, d] and the extended cache. `bias` [B, 1, T, Tk] masks padding and the future.
+ * returns the output [B·T, d] and the extended cache. `bias` [B, 1, T, Tk] masks padding and the future;
+ * its Tk says how many keys there are, past ones first. On wasm a cache may have room beyond its keys
+ * (kT [B·H, hd, C], v [B·H, C, hd], C ≥ Tk − T), and the extension is written into that room: extend a
+ * cache once (as the sampler does, step after step), since extending the same `past` twice would write
+ * the second call's keys over the first result's.
  */
 export function attendWithCache(qkv: tf.Tensor2D, B: number, H: number, bias: tf.Tensor4D, past: LayerCache, maxKeys: number): { y: tf.Tensor2D; cache: LayerCache } {
   const D = dims(qkv, B, H);
