@@ -8,7 +8,7 @@ import { attendWithCache, selfAttention, type AttentionLayout } from './attentio
 import { MASKED } from './gpt';
 import { crossEntropyFromLogits, packLM, packPolicy, policyLossFromLogits, type PackedBatch, type PolicyLossOptions } from './loss';
 import { initNodeBackend } from './node-backend';
-import { add, addPositions, embed, gelu, layerNorm, matmul, matmulAdd, matmulTransposed, selectRows } from './ops';
+import { add, addPositions, embed, gelu, layerNorm, layerNormMatmul, layerNormMatmulTransposed, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
 import { Rng } from './rng';
 
 beforeAll(async () => {
@@ -211,6 +211,24 @@ describe('hand-written gradients on wasm (fused kernels)', () => {
       got.cache.kT.dispose();
       got.cache.v.dispose();
       expect(Array.from(await held(next.cache, Tk2)[1].data())).toEqual(Array.from(await vAll2.data()));
+    }
+  });
+  it('a decode step\'s LayerNorm and GELU in one SIMD kernel each, against the ops they replace', async () => {
+    // Rows of a decode step; widths with and without a tail of 1–3 floats.
+    for (const [N, d, f] of [[5, 32, 128], [3, 13, 30], [1, 128, 512]]) {
+      const x = randn([N, d]) as tf.Tensor2D;
+      const gain = tf.add(1, tf.mul(0.1, randn([d]))) as tf.Tensor1D;
+      const bias = tf.mul(0.1, randn([d])) as tf.Tensor1D;
+      const w = randn([d, f]) as tf.Tensor2D;
+      const w2 = randn([f, d]) as tf.Tensor2D;
+      const wT = randn([f, d]) as tf.Tensor2D;
+      const before = tf.memory().numTensors;
+      const got = tf.tidy(() => [layerNormMatmul(x, gain, bias, w), layerNormMatmulTransposed(x, gain, bias, wT), mlpResidual(x, gain, bias, w, w2)]);
+      expect(tf.memory().numTensors - before).toBe(3);
+      const norm = layerNorm(x, gain, bias);
+      await expectClose(got[0], tf.matMul(norm, w), 1e-5);
+      await expectClose(got[1], tf.matMul(norm, wT, false, true), 1e-5);
+      await expectClose(got[2], tf.add(x, tf.matMul(gelu(tf.matMul(norm, w)), w2)), 1e-5);
     }
   });
   it('policy-gradient head with the KL penalty', checkPolicyHeadWithKl);

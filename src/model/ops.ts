@@ -12,7 +12,7 @@
 // the backward pass runs).
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
-import { simdMatMul, simdMatMulAvailable } from './wasm-simd-kernels';
+import { fusedGelu, fusedLayerNorm, simdMatMul, simdMatMulAvailable } from './wasm-simd-kernels';
 import { decodeMlp, embedSum, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
@@ -234,10 +234,15 @@ export function embedAt(table: tf.Tensor2D, ids: tf.Tensor1D, positionTable: tf.
 
 /**
  * Inference only (no gradient): LayerNorm(x) @ w. For a decode step's rows on WebGPU one dispatch
- * (./webgpu-kernels normProject) instead of two; elsewhere the two ops.
+ * (./webgpu-kernels normProject) instead of two; on wasm the LayerNorm is one SIMD kernel; elsewhere the two ops.
  */
 export function layerNormMatmul(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w: tf.Tensor2D): tf.Tensor2D {
-  return normProject(x, gain, bias, w, LAYER_NORM_EPSILON) ?? matmul(layerNorm(x, gain, bias), w);
+  return normProject(x, gain, bias, w, LAYER_NORM_EPSILON) ?? matmul(inferenceLayerNorm(x, gain, bias), w);
+}
+
+/** LayerNorm without a gradient: one SIMD kernel on wasm (./wasm-simd-kernels fusedLayerNorm), else the op. */
+function inferenceLayerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor2D {
+  return fusedLayerNorm(x, gain, bias, LAYER_NORM_EPSILON) ?? layerNorm(x, gain, bias);
 }
 
 /**
@@ -245,7 +250,7 @@ export function layerNormMatmul(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tens
  * the tied embedding). For a decode step's rows on WebGPU one dispatch instead of three.
  */
 export function layerNormMatmulTransposed(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w: tf.Tensor2D): tf.Tensor2D {
-  return normProject(x, gain, bias, w, LAYER_NORM_EPSILON, true) ?? matmulTransposed(layerNorm(x, gain, bias), w);
+  return normProject(x, gain, bias, w, LAYER_NORM_EPSILON, true) ?? matmulTransposed(inferenceLayerNorm(x, gain, bias), w);
 }
 
 /**
@@ -253,7 +258,10 @@ export function layerNormMatmulTransposed(x: tf.Tensor2D, gain: tf.Tensor1D, bia
  * decode step's rows on WebGPU one dispatch (./webgpu-kernels decodeMlp) instead of four.
  */
 export function mlpResidual(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, w1: tf.Tensor2D, w2: tf.Tensor2D): tf.Tensor2D {
-  return decodeMlp(x, gain, bias, w1, w2, LAYER_NORM_EPSILON, GELU_K) ?? matmulAdd(gelu(matmul(layerNorm(x, gain, bias), w1)), w2, x);
+  const decoded = decodeMlp(x, gain, bias, w1, w2, LAYER_NORM_EPSILON, GELU_K);
+  if (decoded) return decoded;
+  const hidden = matmul(inferenceLayerNorm(x, gain, bias), w1);
+  return matmulAdd(fusedGelu(hidden, GELU_K) ?? gelu(hidden), w2, x);
 }
 
 /** Inverted dropout with a seeded mask (identity when rate is 0). */

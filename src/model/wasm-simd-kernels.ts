@@ -408,3 +408,39 @@ export function fusedAttendCached(qkv: tf.Tensor2D, bias: tf.Tensor4D, pastKT: t
   const [y, kT, v] = tf.engine().runKernel<tf.Tensor[]>(ATTEND_CACHED, { qkv, bias, kT: pastKT, v: pastV }, { B, H }) as tf.Tensor[];
   return { y: y as tf.Tensor2D, kT: kT as tf.Tensor3D, v: v as tf.Tensor3D };
 }
+
+const LAYER_NORM_ROWS = 'AzrLayerNormRows';
+const GELU = 'AzrGelu';
+
+/** AzrLayerNormRows: LayerNorm of every row of x [N, d] with gain and bias [d] (inference: nothing saved). */
+registerSimdKernel<{ epsilon: number }>(LAYER_NORM_ROWS, (wasm, mm, inputs, { epsilon }) => {
+  const [x, gain, bias] = [inputs.x, inputs.gain, inputs.bias] as tf.TensorInfo[];
+  const [N, d] = x.shape;
+  const out = wasm.makeOutput([N, d], 'float32');
+  mm.layerNorm(at(wasm, x), at(wasm, gain), at(wasm, bias), at(wasm, out), N, d, epsilon);
+  return out;
+});
+
+/** AzrGelu: x·σ(k·x) elementwise (inference). */
+registerSimdKernel<{ k: number }>(GELU, (wasm, mm, inputs, { k }) => {
+  const x = inputs.x as tf.TensorInfo;
+  const out = wasm.makeOutput(x.shape, 'float32');
+  mm.gelu(at(wasm, x), at(wasm, out), x.shape.reduce((a, b) => a * b, 1), k);
+  return out;
+});
+
+/**
+ * Inference only (no gradient): LayerNorm of each row of x [N, d] in one pass of the SIMD module, where
+ * tfjs's ops are nine kernels (two means, a subtract, a square, an add, an rsqrt, two multiplies, an add);
+ * in a decode step their per-kernel cost, not their arithmetic, is what counts. null off wasm or without SIMD.
+ */
+export function fusedLayerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, epsilon: number): tf.Tensor2D | null {
+  if (!simdMatMulAvailable() || [x, gain, bias].some((t) => t.dtype !== 'float32')) return null;
+  return tf.engine().runKernel<tf.Tensor>(LAYER_NORM_ROWS, { x, gain, bias }, { epsilon }) as tf.Tensor2D;
+}
+
+/** Inference only (no gradient): x·σ(k·x) in one kernel instead of three. null off wasm or without SIMD. */
+export function fusedGelu(x: tf.Tensor2D, k: number): tf.Tensor2D | null {
+  if (!simdMatMulAvailable() || x.dtype !== 'float32') return null;
+  return tf.engine().runKernel<tf.Tensor>(GELU, { x }, { k }) as tf.Tensor2D;
+}

@@ -135,6 +135,17 @@ describe('wasm SIMD product (assembled in ./wasm-simd)', () => {
     expect([v[row], v[row + 1]]).toEqual([1, 0]);
   });
 
+  it('GELU never overflows: x·σ(1.702x) at large |x| is x or 0', () => {
+    const simd = SimdMatmul.create()!;
+    const v = simd.reserve(64);
+    const xs = [-200, -60, -5, -0.5, 0, 0.5, 5, 60, 200];
+    v.set(xs, 0);
+    simd.gelu(0, 16, xs.length, 1.702);
+    xs.forEach((x, i) => expect(Math.abs(v[16 + i] - x / (1 + Math.exp(-1.702 * x)))).toBeLessThan(1e-6 * Math.max(1, Math.abs(x))));
+    expect(v[16]).toBe(-0);
+    expect(v[16 + 8]).toBe(200);
+  });
+
   it('copies rows between strides, the last few floats of each row one at a time', () => {
     const simd = SimdMatmul.create()!;
     const v = simd.reserve(4000);

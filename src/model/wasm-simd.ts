@@ -98,6 +98,13 @@ class Code {
   /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused or not as the engine chooses. */
   f32x4madd(): this { return this.op(0xfd, ...uleb(0x105)); }
   f32x4sub(): this { return this.op(0xfd, ...uleb(229)); }
+  f32x4div(): this { return this.op(0xfd, ...uleb(0xe7)); }
+  f32x4abs(): this { return this.op(0xfd, ...uleb(0xe0)); }
+  f32x4neg(): this { return this.op(0xfd, ...uleb(0xe1)); }
+  /** v128.bitselect(a, b, mask): a where mask bits are set, b elsewhere. */
+  v128bitselect(): this { return this.op(0xfd, ...uleb(0x52)); }
+  f32sqrt(): this { return this.op(0x91); }
+  f32convertI32S(): this { return this.op(0xb2); }
   /** f32x4.pmax: b < a ? a : b per lane (one maxps on x86). */
   f32x4pmax(): this { return this.op(0xfd, ...uleb(0xeb)); }
   f32x4nearest(): this { return this.op(0xfd, ...uleb(0x6a)); }
@@ -441,9 +448,107 @@ function softmaxGradBody(): number[] {
   return rowBody(c);
 }
 
+// Parameters and locals of `layerNorm(x, gain, bias, out, rows, d, eps)`.
+const [LX, LG, LB, LO, LR, LD, LEPS] = [0, 1, 2, 3, 4, 5, 6];
+const [lr, lx, lg, lb, lo, li] = [7, 8, 9, 10, 11, 12]; // i32
+const [LVA, LVM, LVS, LVT] = [13, 14, 15, 16]; // v128: a sum, the mean, rstd, a temporary
+const [LFA, LFM, LFS, LFT] = [17, 18, 19, 20]; // f32: a sum, the mean, rstd, a temporary
+const LAYER_NORM_TYPE = [0x60, ...uleb(7), I32, I32, I32, I32, I32, I32, F32, 0];
+
+/** for (i = d, pointers from their starts; i ≥ width; pointers += width floats, i −= width) body() */
+function rowSweep(c: Code, width: number, pointers: number[], body: () => void): void {
+  c.block().loop();
+  c.get(li).i32(width).ltS().brIf(1);
+  body();
+  for (const q of pointers) c.addTo(q, (x) => x.i32(4 * width));
+  c.get(li).i32(width).sub().set(li);
+  c.br(0).end().end();
+}
+
+/**
+ * `layerNorm(x, gain, bias, out, rows, d, eps)`: each of `rows` rows of d floats at x → (x − mean)·rstd·gain
+ * + bias at out, rstd = 1/√(variance + eps) (the variance about the mean, in a second pass, as tfjs's ops).
+ */
+function layerNormBody(): number[] {
+  const c = new Code();
+  const rowStart = (base: number, into: number) => c.get(base).get(lr).get(LD).mul().i32(2).shl().add().set(into);
+  const restartRow = () => {
+    rowStart(LX, lx);
+    c.get(LD).set(li);
+  };
+  /** The float on the stack: (f + lanes of v) / d */
+  const meanOf = (f: number, v: number) => {
+    c.get(f);
+    foldLanes(c, v, (x) => x.f32add());
+    c.get(LD).f32convertI32S().f32div();
+  };
+  c.i32(0).set(lr);
+  c.block().loop();
+  c.get(lr).get(LR).geS().brIf(1);
+  // The mean.
+  restartRow();
+  c.v128zero().set(LVA).f32zero().set(LFA);
+  rowSweep(c, 4, [lx], () => c.get(LVA).get(lx).v128load().f32x4add().set(LVA));
+  rowSweep(c, 1, [lx], () => c.get(LFA).get(lx).f32load().f32add().set(LFA));
+  meanOf(LFA, LVA);
+  c.tee(LFM).f32x4splat().set(LVM);
+  // The variance about it, then rstd.
+  restartRow();
+  c.v128zero().set(LVA).f32zero().set(LFA);
+  rowSweep(c, 4, [lx], () => c.get(LVA).get(lx).v128load().get(LVM).f32x4sub().tee(LVT).get(LVT).f32x4mul().f32x4add().set(LVA));
+  rowSweep(c, 1, [lx], () => c.get(LFA).get(lx).f32load().get(LFM).f32sub().tee(LFT).get(LFT).f32mul().f32add().set(LFA));
+  c.f32const(1);
+  meanOf(LFA, LVA);
+  c.get(LEPS).f32add().f32sqrt().f32div().tee(LFS).f32x4splat().set(LVS);
+  // The output.
+  restartRow();
+  rowStart(LO, lo);
+  c.get(LG).set(lg).get(LB).set(lb);
+  rowSweep(c, 4, [lx, lo, lg, lb], () => {
+    c.get(lo).get(lx).v128load().get(LVM).f32x4sub().get(LVS).f32x4mul().get(lg).v128load().f32x4mul().get(lb).v128load().f32x4add().v128store();
+  });
+  rowSweep(c, 1, [lx, lo, lg, lb], () => {
+    c.get(lo).get(lx).f32load().get(LFM).f32sub().get(LFS).f32mul().get(lg).f32load().f32mul().get(lb).f32load().f32add().f32store();
+  });
+  c.addTo(lr, (x) => x.i32(1));
+  c.br(0).end().end();
+  c.end();
+  const body = [...vec([[...uleb(6), I32], [...uleb(4), V128], [...uleb(4), F32]]), ...c.bytes];
+  return [...uleb(body.length), ...body];
+}
+
+/**
+ * `gelu(x, out, n, k)`: x·σ(k·x) over n floats (the model's GELU, k = 1.702), σ(z) = 1/(1 + e^−z) from
+ * e^−|z| (never overflowing), four lanes at a time.
+ */
+function geluBody(): number[] {
+  const c = new Code();
+  const sigmoidTimesX = () => {
+    // On the stack: x (four lanes) → x·σ(kx).
+    c.tee(VA).get(VB).f32x4mul().tee(VC).f32x4abs().f32x4neg();
+    emitExp(c, VX, VN, VR);
+    c.set(VN); // e = e^−|z|
+    c.f32x4const(1).get(VN).get(VC).f32x4const(0).f32x4ge().v128bitselect(); // z ≥ 0 ? 1 : e
+    c.f32x4const(1).get(VN).f32x4add().f32x4div();
+    c.get(VA).f32x4mul();
+  };
+  c.get(SSCALE).f32x4splat().set(VB);
+  sweepAll(c, () => {
+    c.get(sq).get(sp).v128load();
+    sigmoidTimesX();
+    c.v128store();
+  }, () => {
+    c.get(sq).get(sp).f32load().f32x4splat();
+    sigmoidTimesX();
+    c.f32x4extractLane(0).f32store();
+  });
+  return rowBody(c);
+}
+
 /**
  * The module's bytes: imports `env.memory` (declared shared, up to 4 GiB, for a SharedArrayBuffer-backed
- * memory such as tfjs-wasm's threaded build), exports `mm`, `copy`, `softmax` and `softmaxGrad`.
+ * memory such as tfjs-wasm's threaded build), exports `mm`, `copy`, `softmax`, `softmaxGrad`, `layerNorm`
+ * and `gelu`.
  */
 export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [4, 1]]], sharedMemory = false, kernel: KernelOptions = { unroll: 1, fma: false }): Uint8Array<ArrayBuffer> {
   for (const [rows, widths] of plan) {
@@ -452,14 +557,15 @@ export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [
   const type = [0x60, ...uleb(PARAMS), ...new Array<number>(PARAMS).fill(I32), 0];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type, [0x60, ...uleb(6), ...new Array<number>(6).fill(I32), 0], ROW_TYPE])),
+    ...section(1, vec([type, [0x60, ...uleb(6), ...new Array<number>(6).fill(I32), 0], ROW_TYPE, LAYER_NORM_TYPE])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...(sharedMemory ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)])]])),
-    ...section(3, vec([uleb(0), uleb(1), uleb(2), uleb(2)])),
+    ...section(3, vec([uleb(0), uleb(1), uleb(2), uleb(2), uleb(3), uleb(2)])),
     ...section(7, vec([
       [...name('mm'), 0x00, ...uleb(0)], [...name('copy'), 0x00, ...uleb(1)],
       [...name('softmax'), 0x00, ...uleb(2)], [...name('softmaxGrad'), 0x00, ...uleb(3)],
+      [...name('layerNorm'), 0x00, ...uleb(4)], [...name('gelu'), 0x00, ...uleb(5)],
     ])),
-    ...section(10, vec([mmBody(plan, kernel), copyBody(), softmaxBody(), softmaxGradBody()])),
+    ...section(10, vec([mmBody(plan, kernel), copyBody(), softmaxBody(), softmaxGradBody(), layerNormBody(), geluBody()])),
   ];
   return new Uint8Array(bytes);
 }
@@ -484,6 +590,7 @@ const KBLOCK_FLOATS = 65_536;
 
 type CopyFn = (dst: number, ldd: number, src: number, lds: number, rows: number, cols: number) => void;
 type RowFn = (a: number, b: number, n: number, scale: number) => void;
+type LayerNormFn = (x: number, gain: number, bias: number, out: number, rows: number, d: number, eps: number) => void;
 type MmFn = (a: number, sAm: number, sAk: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, acc: number) => void;
 
 /**
@@ -496,6 +603,8 @@ export class SimdMatmul {
   private readonly copyFn: CopyFn;
   private readonly softmaxFn: RowFn;
   private readonly softmaxGradFn: RowFn;
+  private readonly layerNormFn: LayerNormFn;
+  private readonly geluFn: RowFn;
   private view: Float32Array;
   /** Whether the product multiplies and adds in one instruction (relaxed SIMD's `f32x4.relaxed_madd`). */
   readonly fused: boolean;
@@ -507,6 +616,8 @@ export class SimdMatmul {
     this.copyFn = instance.exports.copy as CopyFn;
     this.softmaxFn = instance.exports.softmax as RowFn;
     this.softmaxGradFn = instance.exports.softmaxGrad as RowFn;
+    this.layerNormFn = instance.exports.layerNorm as LayerNormFn;
+    this.geluFn = instance.exports.gelu as RowFn;
     this.view = new Float32Array(memory.buffer);
   }
 
@@ -565,6 +676,16 @@ export class SimdMatmul {
   /** In place over the n floats of dP at `ds`, with P (softmax's output) at `p`: dS = scale·P·(dP − Σ dP·P). */
   softmaxGrad(ds: number, p: number, n: number, scale: number): void {
     this.softmaxGradFn(ds * 4, p * 4, n, scale);
+  }
+
+  /** rows × d floats at x → LayerNorm with gain and bias (d floats each) at out; float offsets, as `mm`. */
+  layerNorm(x: number, gain: number, bias: number, out: number, rows: number, d: number, eps: number): void {
+    this.layerNormFn(x * 4, gain * 4, bias * 4, out * 4, rows, d, eps);
+  }
+
+  /** n floats at x → x·σ(k·x) at out; float offsets, as `mm`. */
+  gelu(x: number, out: number, n: number, k: number): void {
+    this.geluFn(x * 4, out * 4, n, k);
   }
 
   /** rows × cols floats from src (row stride lds) to dst (row stride ldd); float offsets, as `mm`. */
