@@ -56,6 +56,11 @@ function productOn(wasm: BackendWasm): SimdMatmul | undefined {
   return products.get(memory);
 }
 
+/** The SIMD module on this wasm backend's heap (./wasm-kernels' kernels use its row functions); undefined without SIMD. */
+export function simdOn(wasm: BackendWasm): SimdMatmul | undefined {
+  return productOn(wasm);
+}
+
 /** Where a tensor's data starts on the heap, in floats. */
 function at(wasm: BackendWasm, t: tf.TensorInfo): number {
   return (wasm.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset / 4;

@@ -545,10 +545,84 @@ function geluBody(): number[] {
   return rowBody(c);
 }
 
+// Parameters and locals of `layerNormGrad(dy, xhat, rstd, gain, dx, dgain, dbias, rows, d)`.
+const [GDY, GXH, GRS, GGN, GDX, GDG, GDB, GR, GD] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const [gr, gdy, gxh, ggn, gdx, gdg, gdb, gi] = [9, 10, 11, 12, 13, 14, 15, 16]; // i32
+const [GV1, GV2, GVT, GVS, GVM1, GVM2] = [17, 18, 19, 20, 21, 22]; // v128
+const [GF1, GF2, GFT, GFS] = [23, 24, 25, 26]; // f32
+const LAYER_NORM_GRAD_TYPE = [0x60, ...uleb(9), ...new Array<number>(9).fill(I32), 0];
+
+/**
+ * `layerNormGrad(dy, xhat, rstd, gain, dx, dgain, dbias, rows, d)`: LayerNorm's backward over rows of d
+ * floats, given x̂ and rstd (one float per row) from the forward: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))
+ * with dx̂ = dy·gain, and dgain += Σ dy·x̂, dbias += Σ dy over the rows (float32 sums; the caller zeroes them).
+ */
+function layerNormGradBody(): number[] {
+  const c = new Code();
+  const at = (base: number, into: number) => c.get(base).get(gr).get(GD).mul().i32(2).shl().add().set(into);
+  const loop = (width: number, pointers: number[], body: () => void) => {
+    c.block().loop();
+    c.get(gi).i32(width).ltS().brIf(1);
+    body();
+    for (const q of pointers) c.addTo(q, (x) => x.i32(4 * width));
+    c.get(gi).i32(width).sub().set(gi);
+    c.br(0).end().end();
+  };
+  const starts = () => {
+    at(GDY, gdy);
+    at(GXH, gxh);
+    c.get(GGN).set(ggn).get(GD).set(gi);
+  };
+  c.i32(0).set(gr);
+  c.block().loop();
+  c.get(gr).get(GR).geS().brIf(1);
+  // Pass 1: the two means, and the row's terms of dgain and dbias.
+  starts();
+  c.get(GDG).set(gdg).get(GDB).set(gdb);
+  c.v128zero().set(GV1).v128zero().set(GV2).f32zero().set(GF1).f32zero().set(GF2);
+  loop(4, [gdy, gxh, ggn, gdg, gdb], () => {
+    c.get(gdy).v128load().get(ggn).v128load().f32x4mul().set(GVT); // dx̂
+    c.get(GV1).get(GVT).f32x4add().set(GV1);
+    c.get(GV2).get(GVT).get(gxh).v128load().f32x4mul().f32x4add().set(GV2);
+    c.get(gdg).get(gdg).v128load().get(gdy).v128load().get(gxh).v128load().f32x4mul().f32x4add().v128store();
+    c.get(gdb).get(gdb).v128load().get(gdy).v128load().f32x4add().v128store();
+  });
+  loop(1, [gdy, gxh, ggn, gdg, gdb], () => {
+    c.get(gdy).f32load().get(ggn).f32load().f32mul().set(GFT);
+    c.get(GF1).get(GFT).f32add().set(GF1);
+    c.get(GF2).get(GFT).get(gxh).f32load().f32mul().f32add().set(GF2);
+    c.get(gdg).get(gdg).f32load().get(gdy).f32load().get(gxh).f32load().f32mul().f32add().f32store();
+    c.get(gdb).get(gdb).f32load().get(gdy).f32load().f32add().f32store();
+  });
+  for (const [f, v, into] of [[GF1, GV1, GVM1], [GF2, GV2, GVM2]]) {
+    c.get(f);
+    foldLanes(c, v, (x) => x.f32add());
+    c.get(GD).f32convertI32S().f32div();
+    c.set(f).get(f).f32x4splat().set(into);
+  }
+  c.get(GRS).get(gr).i32(2).shl().add().f32load().tee(GFS).f32x4splat().set(GVS);
+  // Pass 2: dx.
+  starts();
+  at(GDX, gdx);
+  loop(4, [gdy, gxh, ggn, gdx], () => {
+    c.get(gdx).get(gdy).v128load().get(ggn).v128load().f32x4mul().get(GVM1).f32x4sub();
+    c.get(gxh).v128load().get(GVM2).f32x4mul().f32x4sub().get(GVS).f32x4mul().v128store();
+  });
+  loop(1, [gdy, gxh, ggn, gdx], () => {
+    c.get(gdx).get(gdy).f32load().get(ggn).f32load().f32mul().get(GF1).f32sub();
+    c.get(gxh).f32load().get(GF2).f32mul().f32sub().get(GFS).f32mul().f32store();
+  });
+  c.addTo(gr, (x) => x.i32(1));
+  c.br(0).end().end();
+  c.end();
+  const body = [...vec([[...uleb(8), I32], [...uleb(6), V128], [...uleb(4), F32]]), ...c.bytes];
+  return [...uleb(body.length), ...body];
+}
+
 /**
  * The module's bytes: imports `env.memory` (declared shared, up to 4 GiB, for a SharedArrayBuffer-backed
- * memory such as tfjs-wasm's threaded build), exports `mm`, `copy`, `softmax`, `softmaxGrad`, `layerNorm`
- * and `gelu`.
+ * memory such as tfjs-wasm's threaded build), exports `mm`, `copy`, `softmax`, `softmaxGrad`, `layerNorm`,
+ * `gelu` and `layerNormGrad`.
  */
 export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [4, 1]]], sharedMemory = false, kernel: KernelOptions = { unroll: 1, fma: false }): Uint8Array<ArrayBuffer> {
   for (const [rows, widths] of plan) {
@@ -557,15 +631,15 @@ export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [
   const type = [0x60, ...uleb(PARAMS), ...new Array<number>(PARAMS).fill(I32), 0];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type, [0x60, ...uleb(6), ...new Array<number>(6).fill(I32), 0], ROW_TYPE, LAYER_NORM_TYPE])),
+    ...section(1, vec([type, [0x60, ...uleb(6), ...new Array<number>(6).fill(I32), 0], ROW_TYPE, LAYER_NORM_TYPE, LAYER_NORM_GRAD_TYPE])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...(sharedMemory ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)])]])),
-    ...section(3, vec([uleb(0), uleb(1), uleb(2), uleb(2), uleb(3), uleb(2)])),
+    ...section(3, vec([uleb(0), uleb(1), uleb(2), uleb(2), uleb(3), uleb(2), uleb(4)])),
     ...section(7, vec([
       [...name('mm'), 0x00, ...uleb(0)], [...name('copy'), 0x00, ...uleb(1)],
       [...name('softmax'), 0x00, ...uleb(2)], [...name('softmaxGrad'), 0x00, ...uleb(3)],
-      [...name('layerNorm'), 0x00, ...uleb(4)], [...name('gelu'), 0x00, ...uleb(5)],
+      [...name('layerNorm'), 0x00, ...uleb(4)], [...name('gelu'), 0x00, ...uleb(5)], [...name('layerNormGrad'), 0x00, ...uleb(6)],
     ])),
-    ...section(10, vec([mmBody(plan, kernel), copyBody(), softmaxBody(), softmaxGradBody(), layerNormBody(), geluBody()])),
+    ...section(10, vec([mmBody(plan, kernel), copyBody(), softmaxBody(), softmaxGradBody(), layerNormBody(), geluBody(), layerNormGradBody()])),
   ];
   return new Uint8Array(bytes);
 }
@@ -591,6 +665,7 @@ const KBLOCK_FLOATS = 65_536;
 type CopyFn = (dst: number, ldd: number, src: number, lds: number, rows: number, cols: number) => void;
 type RowFn = (a: number, b: number, n: number, scale: number) => void;
 type LayerNormFn = (x: number, gain: number, bias: number, out: number, rows: number, d: number, eps: number) => void;
+type LayerNormGradFn = (dy: number, xhat: number, rstd: number, gain: number, dx: number, dgain: number, dbias: number, rows: number, d: number) => void;
 type MmFn = (a: number, sAm: number, sAk: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, acc: number) => void;
 
 /**
@@ -605,6 +680,7 @@ export class SimdMatmul {
   private readonly softmaxGradFn: RowFn;
   private readonly layerNormFn: LayerNormFn;
   private readonly geluFn: RowFn;
+  private readonly layerNormGradFn: LayerNormGradFn;
   private view: Float32Array;
   /** Whether the product multiplies and adds in one instruction (relaxed SIMD's `f32x4.relaxed_madd`). */
   readonly fused: boolean;
@@ -618,6 +694,7 @@ export class SimdMatmul {
     this.softmaxGradFn = instance.exports.softmaxGrad as RowFn;
     this.layerNormFn = instance.exports.layerNorm as LayerNormFn;
     this.geluFn = instance.exports.gelu as RowFn;
+    this.layerNormGradFn = instance.exports.layerNormGrad as LayerNormGradFn;
     this.view = new Float32Array(memory.buffer);
   }
 
@@ -681,6 +758,14 @@ export class SimdMatmul {
   /** rows × d floats at x → LayerNorm with gain and bias (d floats each) at out; float offsets, as `mm`. */
   layerNorm(x: number, gain: number, bias: number, out: number, rows: number, d: number, eps: number): void {
     this.layerNormFn(x * 4, gain * 4, bias * 4, out * 4, rows, d, eps);
+  }
+
+  /**
+   * LayerNorm's backward over rows × d floats: dx from dy, x̂ and rstd (rows floats), gain; dgain and dbias
+   * (d floats each, zeroed by the caller) accumulate Σ dy·x̂ and Σ dy. Float offsets, as `mm`.
+   */
+  layerNormGrad(dy: number, xhat: number, rstd: number, gain: number, dx: number, dgain: number, dbias: number, rows: number, d: number): void {
+    this.layerNormGradFn(dy * 4, xhat * 4, rstd * 4, gain * 4, dx * 4, dgain * 4, dbias * 4, rows, d);
   }
 
   /** n floats at x → x·σ(k·x) at out; float offsets, as `mm`. */
