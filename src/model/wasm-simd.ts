@@ -348,22 +348,21 @@ const [FA, FB, FC] = [13, 14, 15]; // f32
 const ROW_LOCALS = vec([[...uleb(3), I32], [...uleb(6), V128], [...uleb(3), F32]]);
 const ROW_TYPE = [0x60, ...uleb(4), I32, I32, I32, F32, 0];
 
-/** for (p = first, q = second, i = n; i ≥ width; p, q += width floats, i −= width) body() */
-function sweep(c: Code, width: number, body: () => void): void {
+/** while (counter ≥ width) { body(); each pointer += width floats; counter −= width } */
+function strided(c: Code, counter: number, width: number, pointers: number[], body: () => void): void {
   c.block().loop();
-  c.get(si).i32(width).ltS().brIf(1);
+  c.get(counter).i32(width).ltS().brIf(1);
   body();
-  c.addTo(sp, (x) => x.i32(4 * width));
-  c.addTo(sq, (x) => x.i32(4 * width));
-  c.get(si).i32(width).sub().set(si);
+  for (const q of pointers) c.addTo(q, (x) => x.i32(4 * width));
+  c.get(counter).i32(width).sub().set(counter);
   c.br(0).end().end();
 }
 
 /** Both sweeps over the n floats: four at a time, then the last n mod 4 one at a time. */
 function sweepAll(c: Code, vector: () => void, scalar: () => void): void {
   c.get(SP).set(sp).get(SQ).set(sq).get(SN).set(si);
-  sweep(c, 4, vector);
-  sweep(c, 1, scalar);
+  strided(c, si, 4, [sp, sq], vector);
+  strided(c, si, 1, [sp, sq], scalar);
 }
 
 /** Combines the four lanes of local v into the float on the stack with `op` (f32.max or f32.add). */
@@ -455,15 +454,8 @@ const [LVA, LVM, LVS, LVT] = [13, 14, 15, 16]; // v128: a sum, the mean, rstd, a
 const [LFA, LFM, LFS, LFT] = [17, 18, 19, 20]; // f32: a sum, the mean, rstd, a temporary
 const LAYER_NORM_TYPE = [0x60, ...uleb(7), I32, I32, I32, I32, I32, I32, F32, 0];
 
-/** for (i = d, pointers from their starts; i ≥ width; pointers += width floats, i −= width) body() */
-function rowSweep(c: Code, width: number, pointers: number[], body: () => void): void {
-  c.block().loop();
-  c.get(li).i32(width).ltS().brIf(1);
-  body();
-  for (const q of pointers) c.addTo(q, (x) => x.i32(4 * width));
-  c.get(li).i32(width).sub().set(li);
-  c.br(0).end().end();
-}
+/** Over the row's d floats (the counter li), moving these pointers. */
+const rowSweep = (c: Code, width: number, pointers: number[], body: () => void) => strided(c, li, width, pointers, body);
 
 /**
  * `layerNorm(x, gain, bias, out, rows, d, eps)`: each of `rows` rows of d floats at x → (x − mean)·rstd·gain
@@ -560,14 +552,7 @@ const LAYER_NORM_GRAD_TYPE = [0x60, ...uleb(9), ...new Array<number>(9).fill(I32
 function layerNormGradBody(): number[] {
   const c = new Code();
   const at = (base: number, into: number) => c.get(base).get(gr).get(GD).mul().i32(2).shl().add().set(into);
-  const loop = (width: number, pointers: number[], body: () => void) => {
-    c.block().loop();
-    c.get(gi).i32(width).ltS().brIf(1);
-    body();
-    for (const q of pointers) c.addTo(q, (x) => x.i32(4 * width));
-    c.get(gi).i32(width).sub().set(gi);
-    c.br(0).end().end();
-  };
+  const loop = (width: number, pointers: number[], body: () => void) => strided(c, gi, width, pointers, body);
   const starts = () => {
     at(GDY, gdy);
     at(GXH, gxh);
