@@ -260,7 +260,7 @@ registerSimdKernel<AttentionAttrs>(ATTENTION, (wasm, mm, inputs, { B, H }) => {
         const q = base + h * hd;
         const k = base + d + h * hd;
         const v = base + 2 * d + h * hd;
-        for (let j = 0; j < T; j++) for (let c = 0; c < hd; c++) heap[KT + c * T + j] = heap[k + j * 3 * d + c];
+        mm.transpose(KT, k, T, hd, 3 * d);
         const pg = P + g * TT;
         for (let i0 = 0; i0 < T; i0 += ROW_CHUNK) {
           const i1 = Math.min(T, i0 + ROW_CHUNK);
@@ -295,7 +295,7 @@ registerSimdKernel<AttentionAttrs>(ATTENTION_GRAD, (wasm, mm, inputs, { B, H }) 
         const pg = P + g * TT;
         // Where P is nonzero: the forward's mask, read back from P itself.
         const { lo, hi } = nonzeroExtents(heap, pg, T, T);
-        for (let j = 0; j < T; j++) for (let c = 0; c < hd; c++) heap[VT + c * T + j] = heap[v + j * 3 * d + c];
+        mm.transpose(VT, v, T, hd, 3 * d);
         for (let i0 = 0; i0 < T; i0 += ROW_CHUNK) {
           const i1 = Math.min(T, i0 + ROW_CHUNK);
           const [c0, c1] = chunkColumns(lo, hi, i0, i1);

@@ -146,6 +146,18 @@ describe('wasm SIMD product (assembled in ./wasm-simd)', () => {
     expect(v[16 + 8]).toBe(200);
   });
 
+  it('transposes a block out of strided rows', () => {
+    const simd = SimdMatmul.create()!;
+    const v = simd.reserve(2000);
+    for (let i = 0; i < 2000; i++) v[i] = i;
+    const before = v.slice();
+    simd.transpose(1000, 5, 7, 3, 11); // 7 rows of 3 floats, 11 apart, into [3, 7]
+    for (let i = 1000; i < 2000; i++) {
+      const [c, j] = [Math.floor((i - 1000) / 7), (i - 1000) % 7];
+      expect(v[i]).toBe(c < 3 ? before[5 + j * 11 + c] : before[i]);
+    }
+  });
+
   it('copies rows between strides, the last few floats of each row one at a time', () => {
     const simd = SimdMatmul.create()!;
     const v = simd.reserve(4000);

@@ -284,6 +284,23 @@ function mmBody(plan: [number, number[]][], kernel: KernelOptions): number[] {
   return [...uleb(body.length), ...body];
 }
 
+/** for (counter = 0; counter < limit; counter++) body() */
+function forEachRow(c: Code, counter: number, limit: number, body: () => void): void {
+  c.i32(0).set(counter);
+  c.block().loop();
+  c.get(counter).get(limit).geS().brIf(1);
+  body();
+  c.addTo(counter, (x) => x.i32(1));
+  c.br(0).end().end();
+}
+
+/** A function's body from its code and its count of i32 locals. */
+function i32Body(c: Code, locals: number): number[] {
+  c.end();
+  const body = [...vec([[...uleb(locals), I32]]), ...c.bytes];
+  return [...uleb(body.length), ...body];
+}
+
 /**
  * `copy(dst, ldd, src, lds, rows, cols)`: rows of cols floats from src (row stride lds) to dst (row stride
  * ldd), four at a time then one at a time; byte addresses, strides in floats. One call moves a whole
@@ -293,31 +310,14 @@ function copyBody(): number[] {
   const [DST, LDD, SRC, LDS, ROWS, COLS] = [0, 1, 2, 3, 4, 5];
   const [r, pd, ps, left] = [6, 7, 8, 9];
   const c = new Code();
-  c.i32(0).set(r);
-  c.block().loop();
-  c.get(r).get(ROWS).geS().brIf(1);
-  c.get(DST).get(r).get(LDD).mul().i32(2).shl().add().set(pd);
-  c.get(SRC).get(r).get(LDS).mul().i32(2).shl().add().set(ps);
-  c.get(COLS).set(left);
-  c.block().loop();
-  c.get(left).i32(4).sub().i32(0).ltS().brIf(1);
-  c.get(pd).get(ps).v128load().v128store();
-  c.addTo(pd, (x) => x.i32(16));
-  c.addTo(ps, (x) => x.i32(16));
-  c.get(left).i32(4).sub().set(left);
-  c.br(0).end().end();
-  c.block().loop();
-  c.get(left).i32(0).leS().brIf(1);
-  c.get(pd).get(ps).f32load().f32store();
-  c.addTo(pd, (x) => x.i32(4));
-  c.addTo(ps, (x) => x.i32(4));
-  c.get(left).i32(1).sub().set(left);
-  c.br(0).end().end();
-  c.addTo(r, (x) => x.i32(1));
-  c.br(0).end().end();
-  c.end();
-  const body = [...vec([[...uleb(4), I32]]), ...c.bytes];
-  return [...uleb(body.length), ...body];
+  forEachRow(c, r, ROWS, () => {
+    c.get(DST).get(r).get(LDD).mul().i32(2).shl().add().set(pd);
+    c.get(SRC).get(r).get(LDS).mul().i32(2).shl().add().set(ps);
+    c.get(COLS).set(left);
+    strided(c, left, 4, [pd, ps], () => c.get(pd).get(ps).v128load().v128store());
+    strided(c, left, 1, [pd, ps], () => c.get(pd).get(ps).f32load().f32store());
+  });
+  return i32Body(c, 4);
 }
 
 // e^x of four lanes (Cephes' expf): x = n·ln 2 + r with n = round(x·log₂e), r reduced against ln 2 in two
@@ -605,9 +605,32 @@ function layerNormGradBody(): number[] {
 }
 
 /**
+ * `transpose(dst, src, rows, cols, lds)`: dst[c·rows + j] = src[j·lds + c] for j < rows, c < cols (byte
+ * addresses, lds in floats): a head's keys or values [T, hd] out of qkv's rows into [hd, T].
+ */
+function transposeBody(): number[] {
+  const [DST, SRC, ROWS, COLS, LDS] = [0, 1, 2, 3, 4];
+  const [j, cc, ps, pd] = [5, 6, 7, 8];
+  const c = new Code();
+  forEachRow(c, j, ROWS, () => {
+    c.get(SRC).get(j).get(LDS).mul().i32(2).shl().add().set(ps);
+    c.get(DST).get(j).i32(2).shl().add().set(pd);
+    c.get(COLS).set(cc);
+    c.block().loop();
+    c.get(cc).i32(0).leS().brIf(1);
+    c.get(pd).get(ps).f32load().f32store();
+    c.addTo(ps, (x) => x.i32(4));
+    c.addTo(pd, (x) => x.get(ROWS).i32(2).shl());
+    c.get(cc).i32(1).sub().set(cc);
+    c.br(0).end().end();
+  });
+  return i32Body(c, 4);
+}
+
+/**
  * The module's bytes: imports `env.memory` (declared shared, up to 4 GiB, for a SharedArrayBuffer-backed
  * memory such as tfjs-wasm's threaded build), exports `mm`, `copy`, `softmax`, `softmaxGrad`, `layerNorm`,
- * `gelu` and `layerNormGrad`.
+ * `gelu`, `layerNormGrad` and `transpose`.
  */
 export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [4, 1]]], sharedMemory = false, kernel: KernelOptions = { unroll: 1, fma: false }): Uint8Array<ArrayBuffer> {
   for (const [rows, widths] of plan) {
@@ -616,15 +639,16 @@ export function simdModuleBytes(plan: [number, number[]][] = [[2, [4, 1]], [1, [
   const type = [0x60, ...uleb(PARAMS), ...new Array<number>(PARAMS).fill(I32), 0];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type, [0x60, ...uleb(6), ...new Array<number>(6).fill(I32), 0], ROW_TYPE, LAYER_NORM_TYPE, LAYER_NORM_GRAD_TYPE])),
+    ...section(1, vec([type, [0x60, ...uleb(6), ...new Array<number>(6).fill(I32), 0], ROW_TYPE, LAYER_NORM_TYPE, LAYER_NORM_GRAD_TYPE, [0x60, ...uleb(5), ...new Array<number>(5).fill(I32), 0]])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...(sharedMemory ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)])]])),
-    ...section(3, vec([uleb(0), uleb(1), uleb(2), uleb(2), uleb(3), uleb(2), uleb(4)])),
+    ...section(3, vec([uleb(0), uleb(1), uleb(2), uleb(2), uleb(3), uleb(2), uleb(4), uleb(5)])),
     ...section(7, vec([
       [...name('mm'), 0x00, ...uleb(0)], [...name('copy'), 0x00, ...uleb(1)],
       [...name('softmax'), 0x00, ...uleb(2)], [...name('softmaxGrad'), 0x00, ...uleb(3)],
       [...name('layerNorm'), 0x00, ...uleb(4)], [...name('gelu'), 0x00, ...uleb(5)], [...name('layerNormGrad'), 0x00, ...uleb(6)],
+      [...name('transpose'), 0x00, ...uleb(7)],
     ])),
-    ...section(10, vec([mmBody(plan, kernel), copyBody(), softmaxBody(), softmaxGradBody(), layerNormBody(), geluBody(), layerNormGradBody()])),
+    ...section(10, vec([mmBody(plan, kernel), copyBody(), softmaxBody(), softmaxGradBody(), layerNormBody(), geluBody(), layerNormGradBody(), transposeBody()])),
   ];
   return new Uint8Array(bytes);
 }
@@ -666,6 +690,7 @@ export class SimdMatmul {
   private readonly layerNormFn: LayerNormFn;
   private readonly geluFn: RowFn;
   private readonly layerNormGradFn: LayerNormGradFn;
+  private readonly transposeFn: (dst: number, src: number, rows: number, cols: number, lds: number) => void;
   private view: Float32Array;
   /** Whether the product multiplies and adds in one instruction (relaxed SIMD's `f32x4.relaxed_madd`). */
   readonly fused: boolean;
@@ -680,6 +705,7 @@ export class SimdMatmul {
     this.layerNormFn = instance.exports.layerNorm as LayerNormFn;
     this.geluFn = instance.exports.gelu as RowFn;
     this.layerNormGradFn = instance.exports.layerNormGrad as LayerNormGradFn;
+    this.transposeFn = instance.exports.transpose as typeof this.transposeFn;
     this.view = new Float32Array(memory.buffer);
   }
 
@@ -751,6 +777,11 @@ export class SimdMatmul {
    */
   layerNormGrad(dy: number, xhat: number, rstd: number, gain: number, dx: number, dgain: number, dbias: number, rows: number, d: number): void {
     this.layerNormGradFn(dy * 4, xhat * 4, rstd * 4, gain * 4, dx * 4, dgain * 4, dbias * 4, rows, d);
+  }
+
+  /** dst[c·rows + j] = src[j·lds + c] for j < rows, c < cols; float offsets, as `mm`. */
+  transpose(dst: number, src: number, rows: number, cols: number, lds: number): void {
+    this.transposeFn(dst * 4, src * 4, rows, cols, lds);
   }
 
   /** n floats at x → x·σ(k·x) at out; float offsets, as `mm`. */
