@@ -19,11 +19,12 @@
 //   where tfjs's logSoftmax is six kernels with an exp, and the probabilities a second exp.
 // - AzrLayerNormGrad: LayerNorm's backward (12 kernels as tfjs ops) in one row-by-row pass; at d = 32–128
 //   most of those kernels' time is per-kernel overhead. With SIMD the pass is ./wasm-simd's `layerNormGrad`
-//   (17.7 → under 6 ms of a default training step's kernels), else the JS loop below. (The forward, 9 kernels, stays on tfjs: a JS loop
-//   measured 1.4–2.8× slower than them, its elementwise work no match for their SIMD.)
+//   (17.7 → under 6 ms of a default training step's kernels), else the JS loop below. (Training's forward,
+//   9 kernels, stays on tfjs: a JS loop measured 1.4–2.8× slower than them. A decode step's forward, with
+//   nothing to save for a backward, is one SIMD kernel: ./wasm-simd-kernels fusedLayerNorm.)
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
-import { simdOn } from './wasm-simd-kernels';
+import { at, simdOn } from './wasm-simd-kernels';
 
 const UNSTACK_BLOCKS = 'AzrUnstackBlocks';
 const GATHER_ROWS = 'AzrGatherRows';
@@ -269,10 +270,10 @@ tf.registerKernel({
     const simd = simdOn(wasm);
     if (simd) {
       // Four lanes at a time in the SIMD module, its sums over rows in float32.
-      const offset = (t: tf.TensorInfo) => (wasm.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset / 4;
       wasm.typedArrayFromHeap(outs[1]).fill(0);
       wasm.typedArrayFromHeap(outs[2]).fill(0);
-      simd.layerNormGrad(...[dy, xhat, rstd, gain, ...outs].map(offset) as [number, number, number, number, number, number, number], N, d);
+      const [pdy, pxhat, prstd, pgain, pdx, pdgain, pdbias] = [dy, xhat, rstd, gain, ...outs].map((t) => at(wasm, t));
+      simd.layerNormGrad(pdy, pxhat, prstd, pgain, pdx, pdgain, pdbias, N, d);
       return outs;
     }
     const [gy, h, r, g] = [dy, xhat, rstd, gain].map((t) => wasm.typedArrayFromHeap(t));

@@ -57,12 +57,10 @@ function productOn(wasm: BackendWasm): SimdMatmul | undefined {
 }
 
 /** The SIMD module on this wasm backend's heap (./wasm-kernels' kernels use its row functions); undefined without SIMD. */
-export function simdOn(wasm: BackendWasm): SimdMatmul | undefined {
-  return productOn(wasm);
-}
+export const simdOn = productOn;
 
-/** Where a tensor's data starts on the heap, in floats. */
-function at(wasm: BackendWasm, t: tf.TensorInfo): number {
+/** Where a tensor's data starts on the heap, in floats (./wasm-kernels uses it too). */
+export function at(wasm: BackendWasm, t: tf.TensorInfo): number {
   return (wasm.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset / 4;
 }
 
