@@ -3,7 +3,7 @@
 // WebGPU) and writes one JSON object to the file named by `--out`.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { median } from './lib';
+import { round, timeRuns, type Timing } from './lib';
 
 export interface SectionArgs {
   quick: boolean;
@@ -40,29 +40,16 @@ export function log(message: string): void {
   process.stderr.write(`  ${message}\n`);
 }
 
-export interface Timing {
-  /** Median wall time of one call, ms. */
-  ms: number;
-  /** This process's CPU time per call, ms (wall minus CPU is time spent waiting for a core). */
-  cpuMs: number;
-  runs: number;
+/** CPU time this process has used, ms. */
+export function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
-/** Times `f` `runs` times after `warmup` untimed calls; the median wall time and the mean CPU time. */
-export async function timeIt(runs: number, f: () => unknown, warmup = 1): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await f();
-  const walls: number[] = [];
-  const cpu = process.cpuUsage();
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await f();
-    walls.push(performance.now() - start);
-  }
-  const { user, system } = process.cpuUsage(cpu);
-  return { ms: median(walls), cpuMs: (user + system) / 1000 / runs, runs };
+/** Times `f` `runs` times after `warmup` untimed calls; the median wall time and this process's mean CPU time. */
+export async function timeIt(runs: number, f: () => unknown, warmup = 1): Promise<Required<Timing>> {
+  const t = await timeRuns(runs, f, warmup, processCpuMs);
+  return { ...t, cpuMs: t.cpuMs! };
 }
 
-/** Rounds to `digits` significant digits, for JSON that people read. */
-export function round(v: number, digits = 4): number {
-  return Number.isFinite(v) ? Number(v.toPrecision(digits)) : v;
-}
+export { round };

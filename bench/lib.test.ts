@@ -1,11 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { fmt, forwardFlopsPerToken, median, slope, table, targets, trainStepFlops } from './lib';
+import { fmt, forwardFlopsPerToken, median, round, slope, table, targets, timeRuns, trainStepFlops } from './lib';
 
 describe('median', () => {
   it('takes the middle value, or the mean of the two middle ones', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(() => median([])).toThrow(RangeError);
+  });
+});
+
+describe('timeRuns', () => {
+  it('calls f after its warm-up calls, and charges the CPU clock only to the timed runs', async () => {
+    let calls = 0;
+    let cpu = 0;
+    const t = await timeRuns(4, () => { calls++; cpu += 10; }, 2, () => cpu);
+    expect(calls).toBe(6);
+    expect(t.runs).toBe(4);
+    expect(t.cpuMs).toBe(10);
+    expect(t.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('leaves the CPU time undefined without a clock (a browser)', async () => {
+    expect((await timeRuns(1, () => undefined)).cpuMs).toBeUndefined();
+  });
+});
+
+describe('round', () => {
+  it('keeps significant digits and leaves non-finite values alone', () => {
+    expect(round(1234.5678)).toBe(1235);
+    expect(round(0.000123456, 3)).toBe(0.000123);
+    expect(round(Infinity)).toBe(Infinity);
   });
 });
 

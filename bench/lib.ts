@@ -115,3 +115,32 @@ export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+export interface Timing {
+  /** Median wall time of one call, ms. */
+  ms: number;
+  /** CPU time of this process per call, ms, where the environment can tell (Node); else undefined. */
+  cpuMs?: number;
+  runs: number;
+}
+
+/** CPU time used so far by this process, ms (Node: `process.cpuUsage`). */
+export type CpuClock = () => number;
+
+/** Times `f` `runs` times after `warmup` untimed calls: the median wall time and the mean CPU time. */
+export async function timeRuns(runs: number, f: () => unknown, warmup = 1, cpuClock?: CpuClock): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await f();
+  const walls: number[] = [];
+  const cpu0 = cpuClock?.();
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await f();
+    walls.push(performance.now() - start);
+  }
+  return { ms: median(walls), cpuMs: cpu0 === undefined ? undefined : (cpuClock!() - cpu0) / runs, runs };
+}
+
+/** Rounds to `digits` significant digits, for JSON that people read. */
+export function round(v: number, digits = 4): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(digits)) : v;
+}

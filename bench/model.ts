@@ -3,58 +3,45 @@
 // with `--opt nocache=1` also sampling by recomputing the whole prefix per token (the KV cache's speed-up).
 // `--opt profile=1` adds one profiled training step: kernel time by kernel name. `--opt hostProfile=1`
 // adds where the host's time goes in a warm decode and a training step (bench/host-profile.ts).
-// WebGPU in Node needs the environment of swiftShaderEnv() on a machine without a GPU driver.
-import { AdamW } from '../src/model/adamw';
-import { GPT } from '../src/model/gpt';
+// WebGPU in Node needs the environment of swiftShaderEnv() on a machine without a GPU driver. On wasm with a
+// product helper thread (two cores), each configuration's training is also timed with it switched off.
 import { initNodeBackend, installNodeWebGPU } from '../src/model/node-backend';
-import { Rng } from '../src/model/rng';
 import { sample } from '../src/model/sampler';
 import { tf, type BackendName } from '../src/model/tf';
 import { lmStep } from '../src/model/train';
-import { SimdMatmul } from '../src/model/wasm-simd';
+import { productThreads } from '../src/model/product-threads';
 import { simdMatMulFused } from '../src/model/wasm-simd-kernels';
-import { countDispatches } from '../src/model/webgpu-kernels';
+import { SAMPLE_NEW, TRAIN_B, TRAIN_T, type BenchConfigName } from './configs';
+import { log, processCpuMs, round, runSection, timeIt } from './harness';
 import { profileHost } from './host-profile';
-import {
-  benchConfig, LEARNING_RATE, SAMPLE_B, SAMPLE_NEW, SAMPLE_PROMPT, TRAIN_B, TRAIN_T, WEIGHT_DECAY, type BenchConfigName,
-} from './configs';
-import { log, round, runSection, timeIt } from './harness';
-import { trainStepFlops } from './lib';
+import { measureModel, measureSubject, productGflops } from './model-measure';
 
 /**
- * GFLOP/s of ./wasm-simd's product on its own memory, unfused and fused (where the engine has relaxed SIMD),
- * on the default model's projection shapes over a 480-row batch: x·W (480 × 128 · 128 × 384) and the weight
- * gradient xᵀ·dy (128 × 480 · 480 × 512, Aᵀ through strides); the best of five timings of ≈ 0.2 GFLOP each.
+ * Where one training step's time goes, by kernel name (tf.profile's kernel times; wasm and cpu time each
+ * kernel synchronously, so these are real).
  */
-function productGflops(): Record<string, number | boolean> {
-  const shapes: [number, number, number, boolean][] = [[480, 128, 384, false], [128, 480, 512, true]];
-  const measure = (fused: boolean): number | undefined => {
-    const simd = SimdMatmul.create(undefined, { fused });
-    if (!simd || simd.fused !== fused) return undefined;
-    const v = simd.reserve(3 << 20);
-    for (let i = 0; i < v.length; i += 97) v[i] = Math.sin(i);
-    let flops = 0;
-    let ms = 0;
-    for (const [M, K, N, transposeA] of shapes) {
-      const run = () => simd.mm(0, transposeA ? 1 : K, transposeA ? M : 1, 1 << 20, N, 2 << 20, N, M, K, N);
-      const reps = Math.max(1, Math.round(2e8 / (2 * M * K * N)));
-      for (let i = 0; i < reps; i++) run();
-      let best = Infinity;
-      for (let t = 0; t < 5; t++) {
-        const t0 = performance.now();
-        for (let i = 0; i < reps; i++) run();
-        best = Math.min(best, (performance.now() - t0) / reps);
-      }
-      flops += 2 * M * K * N;
-      ms += best;
-    }
-    return flops / ms / 1e6;
+async function kernelProfile(step: () => Promise<unknown>): Promise<Record<string, unknown>> {
+  let done: Promise<unknown> = Promise.resolve();
+  const profile = await tf.profile(() => { done = step(); });
+  await done;
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of profile.kernels) {
+    // customGrad's 'forward' entries wrap kernels that are listed on their own too.
+    if (k.name === 'forward') continue;
+    // Matmuls by their operands' shapes: projections, attention blocks and gradients differ 10×.
+    const key = k.name === 'BatchMatMul' ? `BatchMatMul ${k.inputShapes.map((sh) => (sh ?? []).join('×')).join(' · ')}` : k.name;
+    const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += Number(k.kernelTimeMs) || 0;
+    e.calls++;
+    byKernel.set(key, e);
+  }
+  const total = [...byKernel.values()].reduce((n, e) => n + e.ms, 0);
+  return {
+    kernelMs: round(total),
+    matmulMs: round([...byKernel].filter(([k]) => k.startsWith('BatchMatMul') || k === 'AzrMatMul').reduce((n, [, e]) => n + e.ms, 0)),
+    kernels: profile.kernels.length,
+    top: [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10).map(([kernel, e]) => ({ kernel, ms: round(e.ms, 3), calls: e.calls, share: round(e.ms / total, 2) })),
   };
-  const unfused = measure(false) ?? 0;
-  const fused = measure(true);
-  return fused === undefined
-    ? { unfusedGflops: round(unfused, 3), fusedAvailable: false }
-    : { unfusedGflops: round(unfused, 3), fusedGflops: round(fused, 3), fusedSpeedup: round(fused / unfused, 3), fusedAvailable: true };
 }
 
 await runSection(async ({ quick, opts }) => {
@@ -64,87 +51,55 @@ await runSection(async ({ quick, opts }) => {
   await initNodeBackend(backend);
   // On wasm: whether the SIMD product fuses each multiply-add (relaxed SIMD; AZR_WASM_FMA=0 turns it off),
   // and the product alone, fused beside unfused, in this run.
-  const out: Record<string, unknown> = { backend, adapter, fusedMultiplyAdd: simdMatMulFused() };
+  const out: Record<string, unknown> = { backend, adapter, fusedMultiplyAdd: simdMatMulFused(), productHelper: productThreads()?.ready ?? false };
   if (backend === 'wasm') out.product = productGflops();
   for (const name of configs) {
-    const config = benchConfig(name);
-    const model = new GPT(config, 1);
-    const optimizer = new AdamW(model.params, { learningRate: LEARNING_RATE, weightDecay: WEIGHT_DECAY });
-    const rng = new Rng(2);
-    const ids = (n: number) => Array.from({ length: n }, () => Math.floor(rng.next() * config.vocabSize));
-    const examples = Array.from({ length: TRAIN_B }, () => ({ ids: ids(TRAIN_T + 1) }));
+    const subject = measureSubject(name);
+    const { model, optimizer, examples, prompts } = subject;
     // wasm is fast enough for 5 timed steps everywhere; the slow backends get 2, the quick mode's cpu too.
     const slow = backend !== 'wasm';
     const trainRuns = Number(opts.trainRuns ?? (slow ? 2 : 5));
-    log(`${backend} ${name}: ${trainRuns} training steps of ${TRAIN_B} × ${TRAIN_T} tokens`);
-    const train = await timeIt(trainRuns, () => lmStep(model, optimizer, examples));
-    const flops = trainStepFlops(config, TRAIN_B, TRAIN_T);
-    const result: Record<string, unknown> = {
-      parameters: model.parameterCount(),
-      trainTokensPerSec: Math.round((TRAIN_B * TRAIN_T) / (train.ms / 1000)),
-      msPerTrainStep: round(train.ms),
-      cpuMsPerTrainStep: round(train.cpuMs),
-      trainGflops: round(flops / (train.ms / 1000) / 1e9, 3),
-      trainGflopsPerStep: round(flops / 1e9, 3),
-    };
-    if (opts.profile === '1') {
-      // Where one training step's time goes, by kernel name (tf.profile's kernel times; wasm and cpu
-      // time each kernel synchronously, so these are real).
-      let done: Promise<unknown> = Promise.resolve();
-      const profile = await tf.profile(() => { done = lmStep(model, optimizer, examples); });
-      await done;
-      const byKernel = new Map<string, { ms: number; calls: number }>();
-      for (const k of profile.kernels) {
-        // customGrad's 'forward' entries wrap kernels that are listed on their own too.
-        if (k.name === 'forward') continue;
-        // Matmuls by their operands' shapes: projections, attention blocks and gradients differ 10×.
-        const key = k.name === 'BatchMatMul' ? `BatchMatMul ${k.inputShapes.map((sh) => (sh ?? []).join('×')).join(' · ')}` : k.name;
-        const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
-        e.ms += Number(k.kernelTimeMs) || 0;
-        e.calls++;
-        byKernel.set(key, e);
+    out[name] = await measureModel(name, subject, {
+      trainRuns,
+      sampleRuns: name === 'ref04m' ? 0 : slow || (quick && name !== 'tiny') ? 1 : 3,
+      noCache: opts.nocache === '1',
+      dispatches: backend === 'webgpu' && name !== 'ref04m',
+      cpuClock: processCpuMs,
+      log,
+    }, async (result) => {
+      if (opts.profile === '1') result.profile = await kernelProfile(() => lmStep(model, optimizer, examples));
+      // With a product helper thread (src/model/product-threads): the same training step with every
+      // product on one thread, in this run, and what the second core gives.
+      // Alternating, three times each, the best of each kept: later runs are faster (the JIT), so one
+      // after the other would favour the second.
+      const threads = productThreads();
+      if (threads?.ready && name !== 'ref04m') {
+        const splits = threads.splits;
+        await lmStep(model, optimizer, examples);
+        result.productSplitsPerTrainStep = threads.splits - splits;
+        if (threads.splits > splits) {
+          const best = { one: Infinity, two: Infinity };
+          for (let r = 0; r < 3; r++) {
+            for (const mode of ['two', 'one'] as const) {
+              threads.enabled = mode === 'two';
+              best[mode] = Math.min(best[mode], (await timeIt(trainRuns, () => lmStep(model, optimizer, examples), 0)).ms);
+            }
+          }
+          threads.enabled = true;
+          result.twoThreadTrainTokensPerSec = Math.round((TRAIN_B * TRAIN_T) / (best.two / 1000));
+          result.oneThreadTrainTokensPerSec = Math.round((TRAIN_B * TRAIN_T) / (best.one / 1000));
+          result.productThreadsSpeedup = round(best.one / best.two, 3);
+        }
       }
-      const total = [...byKernel.values()].reduce((n, e) => n + e.ms, 0);
-      result.profile = {
-        kernelMs: round(total),
-        matmulMs: round([...byKernel].filter(([k]) => k.startsWith('BatchMatMul') || k === 'AzrMatMul').reduce((n, [, e]) => n + e.ms, 0)),
-        kernels: profile.kernels.length,
-        top: [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10).map(([kernel, e]) => ({ kernel, ms: round(e.ms, 3), calls: e.calls, share: round(e.ms / total, 2) })),
+    });
+    if (opts.hostProfile === '1' && name !== 'ref04m') {
+      // Whose work a warm decode and a training step are on the host (bench/host-profile.ts).
+      (out[name] as Record<string, unknown>).hostProfile = {
+        sample: await profileHost(() => sample(model, prompts, { maxNewTokens: SAMPLE_NEW, endToken: -1, seed: 3 })),
+        trainStep: await profileHost(() => lmStep(model, optimizer, examples)),
       };
     }
-    if (name !== 'ref04m') {
-      const prompts = Array.from({ length: SAMPLE_B }, () => ({ prompt: ids(SAMPLE_PROMPT) }));
-      const sampleRuns = slow || (quick && name !== 'tiny') ? 1 : 3;
-      const timeSample = (kvCache: boolean) => timeIt(sampleRuns, () => sample(model, prompts, { maxNewTokens: SAMPLE_NEW, endToken: -1, seed: 3, kvCache }));
-      log(`${backend} ${name}: sampling ${SAMPLE_B} × ${SAMPLE_NEW} tokens after ${SAMPLE_PROMPT}-token prompts, KV cache`);
-      const cached = await timeSample(true);
-      result.sampleTokensPerSec = Math.round((SAMPLE_B * SAMPLE_NEW) / (cached.ms / 1000));
-      result.msPerSampledToken = round(cached.ms / SAMPLE_NEW);
-      if (opts.nocache === '1') {
-        log(`${backend} ${name}: the same, recomputing the prefix for every token`);
-        const full = await timeSample(false);
-        result.sampleNoCacheTokensPerSec = Math.round((SAMPLE_B * SAMPLE_NEW) / (full.ms / 1000));
-        result.kvCacheSpeedup = round(full.ms / cached.ms, 3);
-      }
-      if (opts.hostProfile === '1') {
-        // Whose work a warm decode and a training step are on the host (bench/host-profile.ts).
-        result.hostProfile = {
-          sample: await profileHost(() => sample(model, prompts, { maxNewTokens: SAMPLE_NEW, endToken: -1, seed: 3 })),
-          trainStep: await profileHost(() => lmStep(model, optimizer, examples)),
-        };
-      }
-      if (backend === 'webgpu') {
-        // On a real GPU a step costs about its dispatch count (bench/RESULTS.md "Real GPU"): count them.
-        const decode = (n: number) => countDispatches(() => sample(model, prompts, { maxNewTokens: n, endToken: -1, seed: 3 }));
-        result.dispatches = {
-          trainStep: await countDispatches(() => lmStep(model, optimizer, examples)),
-          decodeStep: (await decode(SAMPLE_NEW)) - (await decode(SAMPLE_NEW - 1)),
-        };
-      }
-    }
-    optimizer.dispose();
-    model.dispose();
-    out[name] = result;
+    subject.dispose();
   }
   out.tensorsLeft = tf.memory().numTensors;
   return out;

@@ -73,6 +73,12 @@ function plan(): Job[] {
       jobs.push({ section: 'model', key: ['model', 'webgpu'], script: 'model.ts', opts: { backend: 'webgpu', configs, trainRuns: '1' }, env: webgpuEnv, timeoutMs: 6 * min });
     }
   }
+  // The same measurement in a worker of a page in headless Chromium, as the lab's trainer runs it: wasm on
+  // Chromium's engine, and WebGPU through Chromium's own Dawn (SwiftShader on a machine without a GPU).
+  jobs.push({ section: 'model', key: ['model', 'chromium-wasm'], script: 'browser-model.ts', opts: { backend: 'wasm', configs: 'tiny,default', nocache: '1' }, timeoutMs: 5 * min });
+  for (const configs of ['tiny', 'default']) {
+    jobs.push({ section: 'model', key: ['model', 'chromium-webgpu'], script: 'browser-model.ts', opts: { backend: 'webgpu', configs, ...(configs === 'default' ? { trainRuns: '1' } : {}) }, timeoutMs: 6 * min });
+  }
   jobs.push(
     { section: 'torch', key: ['torch'], script: 'torch.ts', opts: { configs: 'tiny,default,ref04m', backends: 'wasm,cpu' }, timeoutMs: 6 * min },
     { section: 'step', key: ['step', 'wasm'], script: 'step.ts', opts: { backend: 'wasm', preset: 'default' }, timeoutMs: 6 * min },
@@ -142,11 +148,11 @@ function summarise(r: Json): void {
   if (torch && !torch.error) {
     const configs = Object.keys(torch).filter((k) => typeof torch[k] === 'object' && torch[k] !== null && 'maxLogitDiff' in (torch[k] as Json));
     const h = (torch[headline] ?? {}) as Json;
-    const cpuBackends = backends.filter((b) => b !== 'webgpu' && num(model[b][headline] && (model[b][headline] as Json).trainTokensPerSec));
+    const cpuBackends = backends.filter((b) => !b.endsWith('webgpu') && num(model[b][headline] && (model[b][headline] as Json).trainTokensPerSec));
     const best = cpuBackends.sort((a, b) => ((model[b][headline] as Json).trainTokensPerSec as number) - ((model[a][headline] as Json).trainTokensPerSec as number))[0];
     const bestTps = best ? ((model[best][headline] as Json).trainTokensPerSec as number) : undefined;
     const perConfig = Object.fromEntries(configs.map((c) => {
-      const ours = backends.filter((b) => b !== 'webgpu').map((b) => num((model[b][c] as Json | undefined)?.trainTokensPerSec) ?? 0);
+      const ours = backends.filter((b) => !b.endsWith('webgpu')).map((b) => num((model[b][c] as Json | undefined)?.trainTokensPerSec) ?? 0);
       const t = num((torch[c] as Json).trainTokensPerSec);
       return [c, ours.length && t ? Number((Math.max(...ours) / t).toPrecision(3)) : null];
     }));
@@ -195,7 +201,7 @@ function report(r: Json, checks: TargetCheck[]): string {
     const rows: string[][] = [];
     for (const [b, res] of Object.entries(model)) {
       if (typeof res !== 'object' || res === null) continue;
-      if (res.error) { rows.push([b, `error: ${res.error}`]); continue; }
+      if (res.error || res.skipped) { rows.push([b, `${res.error ? 'error' : 'skipped'}: ${String(res.error ?? res.skipped)}`]); continue; }
       for (const c of ['tiny', 'default', 'ref04m']) {
         const m = res[c] as Json | undefined;
         if (!m) continue;
@@ -205,16 +211,18 @@ function report(r: Json, checks: TargetCheck[]): string {
           m.dispatches ? `${(m.dispatches as Json).trainStep} / ${(m.dispatches as Json).decodeStep}` : '–']);
       }
     }
+    lines.push('(chromium-*: the same measurement in a worker of a page in headless Chromium, where the lab trains)');
     lines.push(table(['backend', 'config', 'params', 'train tok/s', 'ms/step', 'GFLOP/s', 'of peak', 'sample tok/s', 'KV speed-up', 'GPU dispatches: train / decode step'], rows));
     const profile = (model.wasm?.[headline] as Json | undefined)?.profile as Json | undefined;
     if (profile) {
       const top = (profile.top as { kernel: string; ms: number }[]).slice(0, 5).map((k) => `${k.kernel} ${fmt(k.ms)} ms`).join(', ');
       lines.push(`wasm ${headline} training step by kernel (tf.profile): ${fmt(profile.kernelMs as number)} ms in ${profile.kernels} kernels, matmuls ${fmt(profile.matmulMs as number)} ms; top: ${top}`);
     }
-    const product = model.wasm?.product as Json | undefined;
-    if (product) {
-      lines.push(`wasm SIMD product alone (default projection shapes, one core): ${fmt(product.unfusedGflops as number)} GFLOP/s unfused` +
-        (product.fusedAvailable ? `, ${fmt(product.fusedGflops as number)} fused (relaxed SIMD), ${fmt(product.fusedSpeedup as number)}×; the model above ${model.wasm.fusedMultiplyAdd ? 'fuses' : 'does not fuse'}` : '; no relaxed SIMD here, so unfused'));
+    for (const b of ['wasm', 'chromium-wasm']) {
+      const product = model[b]?.product as Json | undefined;
+      if (!product) continue;
+      lines.push(`${b} SIMD product alone (default projection shapes, one core): ${fmt(product.unfusedGflops as number)} GFLOP/s unfused` +
+        (product.fusedAvailable ? `, ${fmt(product.fusedGflops as number)} fused (relaxed SIMD), ${fmt(product.fusedSpeedup as number)}×; the model above ${model[b].fusedMultiplyAdd ? 'fuses' : 'does not fuse'}` : '; no relaxed SIMD here, so unfused'));
     }
   }
   const torch = r.torch as Json | undefined;

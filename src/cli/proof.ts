@@ -40,11 +40,17 @@ plus the variant's own --set switches, then eval --samples ${PROOF_RECIPE.evalSa
 const fail: Fail = failer('proof');
 const CLI = (name: string) => join('src', 'cli', `${name}.ts`);
 
+/**
+ * With more than one run at a time the runs already keep the cores busy, so each keeps its products on
+ * one thread (AZR_WASM_THREADS=1; src/model/product-threads) instead of starting a helper thread.
+ */
+let childEnv: NodeJS.ProcessEnv = process.env;
+
 function runTsx(script: string, args: string[], stdoutFile: string, stderrFile: string): Promise<void> {
   const out = openSync(stdoutFile, 'w');
   const err = openSync(stderrFile, 'w');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', out, err] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', out, err], env: childEnv });
     child.on('error', reject);
     child.on('exit', (code) => {
       closeSync(out);
@@ -133,6 +139,7 @@ async function runMatrix(out: string, variants: string[], seeds: number[], jobs:
     }
   }
   process.stderr.write(`proof: ${queue.length} runs to do, ${jobs} at a time\n`);
+  if (jobs > 1) childEnv = { ...process.env, AZR_WASM_THREADS: process.env.AZR_WASM_THREADS ?? '1' };
   let failed = 0;
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {

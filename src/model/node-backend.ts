@@ -1,12 +1,16 @@
 // Node-only glue for the tfjs backends (CLI, tests, benchmarks): where the wasm binaries are, and
 // WebGPU through the `webgpu` package (Dawn). Never imported by browser code.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { chooseBackend, probeWebGPU, type BackendChoice, type BackendProbe } from './backend';
 import { initBackend, tf, type BackendName } from './tf';
+import { attachProductHelper, createProductLink, productThreads } from './product-threads';
 import { relaxedSimdAvailable, setFusedMultiplyAdd } from './wasm-simd';
+import { simdMatMulFused } from './wasm-simd-kernels';
 
 const require = createRequire(import.meta.url);
 
@@ -107,6 +111,29 @@ export async function initNodeBackend(name: BackendName): Promise<void> {
   }
   await initBackend(name, name === 'wasm' ? { wasmPaths: nodeWasmPaths() } : {});
   for (const [flag, value] of Object.entries(tfjsFlagsFromEnv())) tf.env().set(flag, value);
+  if (name === 'wasm') await startNodeProductHelper();
+}
+
+/**
+ * On wasm with two cores or more, a worker thread that takes half the rows of each big product
+ * (./product-threads); `AZR_WASM_THREADS=1` keeps every product on one thread. Once per process; resolves
+ * when the helper serves (or at once when there is none). `force` starts one whatever the cores and the
+ * environment say (tests).
+ */
+export async function startNodeProductHelper({ force = false } = {}): Promise<void> {
+  // Test files run side by side on the cores already (Vitest); product-threads.test.ts forces one.
+  if (productThreads() || (!force && (process.env.AZR_WASM_THREADS === '1' || process.env.VITEST !== undefined || availableParallelism() < 2))) return;
+  const fused = simdMatMulFused();
+  if (fused === undefined) return;
+  const link = createProductLink(fused);
+  if (!link) return;
+  const worker = new Worker(new URL('./product-node-worker.mjs', import.meta.url), { workerData: link });
+  // The helper blocks in Atomics.wait between products; it must not keep the process alive.
+  worker.unref();
+  const threads = attachProductHelper(link);
+  // Wait (briefly) until it serves, so the first products already split.
+  const until = Date.now() + 10_000;
+  while (!threads.ready && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 export async function probeNode(): Promise<BackendProbe> {

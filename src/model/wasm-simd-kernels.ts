@@ -21,6 +21,7 @@
 // q is scaled by 1/√hd inside: S = (q·kᵀ)/√hd + bias, P = softmax(S), y = P·v; dS = P ⊙ (dP − Σ dP ⊙ P).
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
+import { productThreads } from './product-threads';
 import { SimdMatmul } from './wasm-simd';
 
 const MATMUL = 'AzrMatMul';
@@ -119,7 +120,11 @@ registerSimdKernel<MatMulAttrs>(MATMUL, (wasm, mm, inputs, { transposeA, transpo
       B = bT;
     }
     if (c) heap.copyWithin(C, at(wasm, c), at(wasm, c) + M * N);
-    mm.mm(A, transposeA ? 1 : K, transposeA ? M : 1, B, N, C, N, M, K, N, c !== undefined);
+    const [sAm, sAk] = transposeA ? [1, M] : [K, 1];
+    // A big product takes the second core where a helper thread is attached (./product-threads).
+    const threads = productThreads();
+    if (threads) threads.mm(heap, mm, A, sAm, sAk, B, N, C, N, M, K, N, c !== undefined);
+    else mm.mm(A, sAm, sAk, B, N, C, N, M, K, N, c !== undefined);
   });
   return out;
 });

@@ -2,9 +2,6 @@
 // the QuickJS executor in a nested sandbox worker from src/sandbox, checkpoints in IndexedDB, and the
 // shipped base checkpoint when the build has one.
 
-import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { AzrConfig } from '../azr/config';
 import { SelfPlay } from '../azr/selfplay';
 import { chooseBackend, probeBrowser } from '../model/backend';
@@ -12,6 +9,7 @@ import { fetchCheckpoint, IndexedDBCheckpointStore, modelFromCheckpoint, seriali
 import { GPT, makeConfig } from '../model/gpt';
 import { ModelPolicy } from '../model/policy';
 import { initBackend } from '../model/tf';
+import { BROWSER_WASM_PATHS } from '../model/wasm-urls';
 import { TOKENIZER_VERSION, vocabSize } from '../model/tokenizer';
 import { createBrowserExecutor } from '../sandbox/browser';
 import { poolSizeFor } from '../sandbox/pool';
@@ -21,17 +19,11 @@ import { checkpointRunStore } from './runstore';
 import { BASE_CHECKPOINT_URL, HAS_BASE_CHECKPOINT } from './shipped';
 import type { ModelHandle, ModelSource, TrainerDeps } from './trainer';
 
-const WASM_PATHS = {
-  'tfjs-backend-wasm.wasm': wasmUrl,
-  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
-};
-
 const CHECKPOINT_EVERY = 5;
 
 async function startBackend(requested: BackendChoice): Promise<BackendInfo> {
   const choice = chooseBackend(await probeBrowser(), requested === 'auto' ? undefined : requested);
-  await initBackend(choice.name, choice.name === 'wasm' ? { wasmPaths: WASM_PATHS } : {});
+  await initBackend(choice.name, choice.name === 'wasm' ? { wasmPaths: BROWSER_WASM_PATHS } : {});
   return { name: choice.name, requested, reason: choice.reason };
 }
 
