@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { build, preview } from 'vite';
 import { baseChromiumArgs } from '../playwright.config';
+import { CROSS_ORIGIN_ISOLATED } from '../vite.config';
 import { log, round, runSection } from './harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -40,7 +41,8 @@ await runSection(async ({ opts }) => {
       build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 8192, rollupOptions: { input: join(ROOT, 'model.html') } },
     });
     const buildMs = performance.now() - buildStart;
-    const server = await preview({ configFile: false, root: ROOT, logLevel: 'error', build: { outDir }, preview: { host: '127.0.0.1', port: PORT, strictPort: true } });
+    // Cross-origin isolated, as the lab is served (vite.config.ts): shared memory for the product helper.
+    const server = await preview({ configFile: false, root: ROOT, logLevel: 'error', build: { outDir }, preview: { host: '127.0.0.1', port: PORT, strictPort: true, headers: CROSS_ORIGIN_ISOLATED } });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...baseChromiumArgs, '--enable-unsafe-webgpu'] });
     try {
       const page = await browser.newPage();

@@ -26,6 +26,10 @@ export interface BackendInitOptions {
  */
 export async function initBackend(name: BackendName, options: BackendInitOptions = {}): Promise<void> {
   if (name === 'wasm' && options.wasmPaths !== undefined) setWasmPaths(options.wasmPaths);
+  // tfjs-wasm's threaded build (chosen wherever shared memory is, e.g. a cross-origin-isolated page)
+  // spawns its own pthread workers for XNNPACK's kernels, which the model barely uses; the second core
+  // goes to our products instead (./product-threads), so the page computes as Node does.
+  if (name === 'wasm') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
   if (name === 'webgl') await import('@tensorflow/tfjs-backend-webgl');
   if (tf.findBackendFactory(name) === null) {

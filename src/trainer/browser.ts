@@ -8,6 +8,7 @@ import { chooseBackend, probeBrowser } from '../model/backend';
 import { fetchCheckpoint, IndexedDBCheckpointStore, modelFromCheckpoint, serializeModel, type Checkpoint } from '../model/checkpoint';
 import { GPT, makeConfig } from '../model/gpt';
 import { ModelPolicy } from '../model/policy';
+import { startBrowserProductHelper } from '../model/product-browser';
 import { initBackend } from '../model/tf';
 import { BROWSER_WASM_PATHS } from '../model/wasm-urls';
 import { TOKENIZER_VERSION, vocabSize } from '../model/tokenizer';
@@ -21,10 +22,19 @@ import type { ModelHandle, ModelSource, TrainerDeps } from './trainer';
 
 const CHECKPOINT_EVERY = 5;
 
+/**
+ * The trainer's wasm products take a second core (src/model/product-threads) only where the browser has
+ * a core to spare for the page besides the trainer and its helper: on this project's two-core machine a
+ * helper made the page's main thread miss frames (long tasks of 56–78 ms in 3 of 5 runs, against one of
+ * 60 ms in 3 runs without it; bench/RESULTS.md, pass 10).
+ */
+const PRODUCT_HELPER_MIN_CORES = 3;
+
 async function startBackend(requested: BackendChoice): Promise<BackendInfo> {
   const choice = chooseBackend(await probeBrowser(), requested === 'auto' ? undefined : requested);
   await initBackend(choice.name, choice.name === 'wasm' ? { wasmPaths: BROWSER_WASM_PATHS } : {});
-  return { name: choice.name, requested, reason: choice.reason };
+  const twoThreads = choice.name === 'wasm' && await startBrowserProductHelper({ minCores: PRODUCT_HELPER_MIN_CORES });
+  return { name: choice.name, requested, reason: twoThreads ? `${choice.reason} · products on 2 threads` : choice.reason };
 }
 
 async function loadModel(config: AzrConfig, source: ModelSource): Promise<GPT> {
