@@ -1,7 +1,7 @@
 // The product helper in a browser (./product-threads): a module worker made from workers/product.worker.ts,
 // which Vite bundles. Browser only, from a worker (the caller waits in Atomics.wait, which a page's main
 // thread may not); Node starts its helper in ./node-backend.
-import { attachProductHelper, createProductLink, productThreads } from './product-threads';
+import { attachProductHelper, createProductLink, detachProductHelper, productThreads } from './product-threads';
 import { simdMatMulFused } from './wasm-simd-kernels';
 
 /**
@@ -18,9 +18,16 @@ export async function startBrowserProductHelper({ minCores }: { minCores: number
   const link = fused === undefined ? undefined : createProductLink(fused);
   if (!link) return false;
   const worker = new Worker(new URL('../../workers/product.worker.ts', import.meta.url), { type: 'module', name: 'azr-product' });
-  worker.postMessage(link);
   const threads = attachProductHelper(link);
+  // A helper that fails: products stay on this thread from then on, without waiting for it.
+  let failed = false;
+  worker.addEventListener('error', () => { failed = true; threads.stop(); });
+  worker.postMessage(link);
   const until = performance.now() + 10_000;
-  while (!threads.ready && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
-  return threads.ready;
+  while (!threads.ready && !failed && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (threads.ready) return true;
+  // A helper that failed to load or start: every product stays on this thread.
+  detachProductHelper();
+  worker.terminate();
+  return false;
 }

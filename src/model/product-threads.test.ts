@@ -85,9 +85,10 @@ describe('a product split across two threads', () => {
 });
 
 describe('the wasm backend with its product helper', () => {
+  let helper: Worker | undefined;
   beforeAll(async () => {
     await initNodeBackend('wasm');
-    await startNodeProductHelper({ force: true });
+    helper = await startNodeProductHelper({ force: true });
   }, 60_000);
 
   afterAll(() => detachProductHelper());
@@ -113,5 +114,21 @@ describe('the wasm backend with its product helper', () => {
       if (plan.macsPerCopiedFloat >= SPLIT_MIN_MACS_PER_FLOAT && plan.rows * K * N >= SPLIT_MIN_MACS) splitCases++;
     }
     expect(splitCases).toBe(3);
+  });
+
+  it('keeps computing, on one thread and without waiting, once the helper thread is gone', async () => {
+    const threads = productThreads()!;
+    expect(helper).toBeDefined();
+    await helper!.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(threads.ready).toBe(false);
+    const a = tf.tidy(() => tf.sin(tf.reshape(tf.range(0, 300 * 128), [300, 128])) as tf.Tensor2D);
+    const b = tf.tidy(() => tf.cos(tf.reshape(tf.range(0, 128 * 512), [128, 512])) as tf.Tensor2D);
+    const splits = threads.splits;
+    // Not split, so not waiting for a helper that will never answer.
+    const product = simdMatMul(a, b);
+    expect(threads.splits).toBe(splits);
+    expect(product.shape).toEqual([300, 512]);
+    tf.dispose([a, b, product]);
   });
 });
