@@ -17,7 +17,7 @@ import { SimdMatmul } from './wasm-simd';
 const SEQ = 0; // the caller's task number, bumped to start a task; −1 to stop
 const DONE = 1; // the last task number the helper finished
 const READY = 2; // 1 once the helper serves
-const ARGS = 3; // a, sAm, sAk, b, ldb, c, ldc, M, K, N, accumulate (floats offsets into the shared memory)
+const ARGS = 3; // a, sAm, sAk, b, ldb, c, ldc, M, K, N, accumulate (float offsets into the shared memory)
 export const CONTROL_INTS = ARGS + 11;
 
 /** What the caller and the helper share: the memory both multiply in, the control words, and which `mm`. */
