@@ -9,6 +9,7 @@ import { Rng } from '../src/model/rng';
 import { sample } from '../src/model/sampler';
 import { tf } from '../src/model/tf';
 import { lmStep } from '../src/model/train';
+import { productThreads } from '../src/model/product-threads';
 import { SimdMatmul } from '../src/model/wasm-simd';
 import { countDispatches } from '../src/model/webgpu-kernels';
 import {
@@ -130,4 +131,30 @@ export async function measureModel(name: BenchConfigName, subject: MeasureSubjec
     };
   }
   return result;
+}
+
+/**
+ * With a product helper attached (src/model/product-threads): how many products a training step splits,
+ * and, where it splits any, the step with the helper and without it, alternating, three times each, the
+ * best of each kept (later runs are faster, the JIT, so one after the other would favour the second).
+ */
+export async function measureProductThreads(subject: MeasureSubject, trainRuns: number, result: MeasureResult): Promise<void> {
+  const threads = productThreads();
+  if (!threads?.ready) return;
+  const { model, optimizer, examples } = subject;
+  const splits = threads.splits;
+  await lmStep(model, optimizer, examples);
+  result.productSplitsPerTrainStep = threads.splits - splits;
+  if (threads.splits === splits) return;
+  const best = { one: Infinity, two: Infinity };
+  for (let r = 0; r < 3; r++) {
+    for (const mode of ['two', 'one'] as const) {
+      threads.enabled = mode === 'two';
+      best[mode] = Math.min(best[mode], (await timeRuns(trainRuns, () => lmStep(model, optimizer, examples), 0)).ms);
+    }
+  }
+  threads.enabled = true;
+  result.twoThreadTrainTokensPerSec = Math.round((TRAIN_B * TRAIN_T) / (best.two / 1000));
+  result.oneThreadTrainTokensPerSec = Math.round((TRAIN_B * TRAIN_T) / (best.one / 1000));
+  result.productThreadsSpeedup = round(best.one / best.two, 3);
 }

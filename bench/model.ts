@@ -11,10 +11,10 @@ import { tf, type BackendName } from '../src/model/tf';
 import { lmStep } from '../src/model/train';
 import { productThreads } from '../src/model/product-threads';
 import { simdMatMulFused } from '../src/model/wasm-simd-kernels';
-import { SAMPLE_NEW, TRAIN_B, TRAIN_T, type BenchConfigName } from './configs';
-import { log, processCpuMs, round, runSection, timeIt } from './harness';
+import { SAMPLE_NEW, type BenchConfigName } from './configs';
+import { log, processCpuMs, round, runSection } from './harness';
 import { profileHost } from './host-profile';
-import { measureModel, measureSubject, productGflops } from './model-measure';
+import { measureModel, measureProductThreads, measureSubject, productGflops } from './model-measure';
 
 /**
  * Where one training step's time goes, by kernel name (tf.profile's kernel times; wasm and cpu time each
@@ -68,29 +68,7 @@ await runSection(async ({ quick, opts }) => {
       log,
     }, async (result) => {
       if (opts.profile === '1') result.profile = await kernelProfile(() => lmStep(model, optimizer, examples));
-      // With a product helper thread (src/model/product-threads): the same training step with every
-      // product on one thread, in this run, and what the second core gives.
-      // Alternating, three times each, the best of each kept: later runs are faster (the JIT), so one
-      // after the other would favour the second.
-      const threads = productThreads();
-      if (threads?.ready && name !== 'ref04m') {
-        const splits = threads.splits;
-        await lmStep(model, optimizer, examples);
-        result.productSplitsPerTrainStep = threads.splits - splits;
-        if (threads.splits > splits) {
-          const best = { one: Infinity, two: Infinity };
-          for (let r = 0; r < 3; r++) {
-            for (const mode of ['two', 'one'] as const) {
-              threads.enabled = mode === 'two';
-              best[mode] = Math.min(best[mode], (await timeIt(trainRuns, () => lmStep(model, optimizer, examples), 0)).ms);
-            }
-          }
-          threads.enabled = true;
-          result.twoThreadTrainTokensPerSec = Math.round((TRAIN_B * TRAIN_T) / (best.two / 1000));
-          result.oneThreadTrainTokensPerSec = Math.round((TRAIN_B * TRAIN_T) / (best.one / 1000));
-          result.productThreadsSpeedup = round(best.one / best.two, 3);
-        }
-      }
+      if (name !== 'ref04m') await measureProductThreads(subject, trainRuns, result);
     });
     if (opts.hostProfile === '1' && name !== 'ref04m') {
       // Whose work a warm decode and a training step are on the host (bench/host-profile.ts).

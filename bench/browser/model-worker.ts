@@ -3,15 +3,11 @@
 // Chromium's engine (its relaxed SIMD, no V8 flag needed), or WebGPU through Chromium's own Dawn.
 import { probeBrowser, type WebGPUProbe } from '../../src/model/backend';
 import { startBrowserProductHelper } from '../../src/model/product-browser';
-import { productThreads } from '../../src/model/product-threads';
 import { initBackend, tf } from '../../src/model/tf';
 import { simdMatMulFused } from '../../src/model/wasm-simd-kernels';
 import { BROWSER_WASM_PATHS } from '../../src/model/wasm-urls';
 import type { BenchConfigName } from '../configs';
-import { TRAIN_B, TRAIN_T } from '../configs';
-import { round, timeRuns } from '../lib';
-import { measureModel, measureSubject, productGflops } from '../model-measure';
-import { lmStep } from '../../src/model/train';
+import { measureModel, measureProductThreads, measureSubject, productGflops } from '../model-measure';
 
 export interface BrowserModelRequest {
   backend: 'wasm' | 'webgpu';
@@ -50,27 +46,7 @@ async function measure(request: BrowserModelRequest): Promise<Record<string, unk
         sampleRuns: request.sampleRuns,
         noCache: request.noCache,
         dispatches: request.backend === 'webgpu',
-      }, async (result) => {
-        // As bench/model.ts: the training step with the helper and without it, alternating, best of three.
-        const threads = productThreads();
-        if (!threads?.ready) return;
-        const { model, optimizer, examples } = subject;
-        const splits = threads.splits;
-        await lmStep(model, optimizer, examples);
-        result.productSplitsPerTrainStep = threads.splits - splits;
-        if (threads.splits === splits) return;
-        const best = { one: Infinity, two: Infinity };
-        for (let r = 0; r < 3; r++) {
-          for (const mode of ['two', 'one'] as const) {
-            threads.enabled = mode === 'two';
-            best[mode] = Math.min(best[mode], (await timeRuns(request.trainRuns, () => lmStep(model, optimizer, examples), 0)).ms);
-          }
-        }
-        threads.enabled = true;
-        result.twoThreadTrainTokensPerSec = Math.round((TRAIN_B * TRAIN_T) / (best.two / 1000));
-        result.oneThreadTrainTokensPerSec = Math.round((TRAIN_B * TRAIN_T) / (best.one / 1000));
-        result.productThreadsSpeedup = round(best.one / best.two, 3);
-      });
+      }, (result) => measureProductThreads(subject, request.trainRuns, result));
     } finally {
       subject.dispose();
     }

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { chooseBackend, probeWebGPU, type BackendChoice, type BackendProbe } from './backend';
 import { initBackend, tf, type BackendName } from './tf';
-import { attachProductHelper, createProductLink, detachProductHelper, productThreads } from './product-threads';
+import { productThreads, startProductHelper } from './product-threads';
 import { relaxedSimdAvailable, setFusedMultiplyAdd } from './wasm-simd';
 import { simdMatMulFused } from './wasm-simd-kernels';
 
@@ -125,27 +125,14 @@ export async function startNodeProductHelper({ force = false } = {}): Promise<Wo
   if (productThreads() || (!force && (process.env.AZR_WASM_THREADS === '1' || process.env.VITEST !== undefined || availableParallelism() < 2))) return undefined;
   const fused = simdMatMulFused();
   if (fused === undefined) return undefined;
-  const link = createProductLink(fused);
-  if (!link) return undefined;
-  const worker = new Worker(new URL('./product-node-worker.mjs', import.meta.url), { workerData: link });
-  // The helper blocks in Atomics.wait between products; it must not keep the process alive.
-  worker.unref();
-  const threads = attachProductHelper(link);
-  // A helper that fails or ends: products stay on this thread from then on, without waiting for it.
-  let failed = false;
-  const lost = () => { failed = true; threads.stop(); };
-  worker.on('error', lost);
-  worker.on('exit', lost);
-  // Wait (briefly) until it serves, so the first products already split.
-  const until = Date.now() + 10_000;
-  while (!threads.ready && !failed && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!threads.ready) {
-    // It failed to load or start: every product stays on this thread.
-    detachProductHelper();
-    void worker.terminate();
-    return undefined;
-  }
-  return worker;
+  return startProductHelper(fused, (link, lost) => {
+    const worker = new Worker(new URL('./product-node-worker.mjs', import.meta.url), { workerData: link });
+    // The helper blocks in Atomics.wait between products; it must not keep the process alive.
+    worker.unref();
+    worker.on('error', lost);
+    worker.on('exit', lost);
+    return worker;
+  });
 }
 
 export async function probeNode(): Promise<BackendProbe> {

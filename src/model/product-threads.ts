@@ -230,6 +230,37 @@ export function productThreads(): ProductThreads | undefined {
   return attached;
 }
 
+/** A helper's thread as its starter sees it (a Node worker_thread or a browser Worker). */
+export interface HelperThread {
+  terminate(): unknown;
+}
+
+/**
+ * Attaches a helper on a new link for a product of `fused`'s kind and starts its thread with `spawn`,
+ * which must call `lost` if the thread fails or ends; waits (up to 10 s) until it serves, so the first
+ * products already split. Resolves with the thread, or undefined (nothing attached) where memory cannot
+ * be shared or the helper never served: then every product stays on the calling thread.
+ */
+export async function startProductHelper<T extends HelperThread>(fused: boolean, spawn: (link: ProductLink, lost: () => void) => T): Promise<T | undefined> {
+  const link = createProductLink(fused);
+  if (!link) return undefined;
+  const threads = attachProductHelper(link);
+  let failed = false;
+  let thread: T | undefined;
+  try {
+    // A helper that fails or ends: products stay on this thread from then on, without waiting for it.
+    thread = spawn(link, () => { failed = true; threads.stop(); });
+  } catch {
+    failed = true;
+  }
+  const until = performance.now() + 10_000;
+  while (!threads.ready && !failed && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (threads.ready && thread) return thread;
+  detachProductHelper();
+  thread?.terminate();
+  return undefined;
+}
+
 /** Stops and forgets the attached helper: products run on one thread again. */
 export function detachProductHelper(): void {
   attached?.stop();
