@@ -8,7 +8,7 @@
 // `--opt mutations=1` the DOM mutations in each long task's frame, by panel, `--opt frames=1` what was on
 // screen frame by frame around each long task.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -218,8 +218,13 @@ await runSection(async ({ opts }) => {
       await page.evaluate(START_AND_MARK);
       log(`page: Start pressed; watching long tasks for ${windowMs / 1000} s and the first chart point for up to ${firstPointTimeoutMs / 1000} s`);
       await page.waitForTimeout(windowMs);
-      const longTaskBreakdown = opts.trace === '1' || opts.trace === '2' ? breakdown(JSON.parse((await browser.stopTracing()).toString()) as Trace) : undefined;
+      const traceText = opts.trace === '1' || opts.trace === '2' ? (await browser.stopTracing()).toString() : undefined;
+      // `--opt traceFile=PATH` keeps the whole trace (for chrome://tracing or a closer look at the paints).
+      if (traceText !== undefined && opts.traceFile) writeFileSync(opts.traceFile, traceText);
+      const longTaskBreakdown = traceText !== undefined ? breakdown(JSON.parse(traceText) as Trace) : undefined;
       const domNodes = await page.evaluate(() => document.getElementsByTagName('*').length);
+      // Steps landed in the window: how often the page had a step to show (the tiny preset lands several a second).
+      const stepsInWindow = Number(await page.getByTestId('step-counter').textContent()) || 0;
       const profile = cdp ? topFunctions((await cdp.send('Profiler.stop')).profile) : undefined;
       const inWindow = await page.evaluate((ms) => {
         const b = (window as unknown as { __bench: Marks }).__bench;
@@ -274,6 +279,7 @@ await runSection(async ({ opts }) => {
         },
         pageErrors: errors,
         domNodes,
+        stepsInWindow,
         longTaskBreakdown,
         profile,
         mutations,

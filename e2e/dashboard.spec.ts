@@ -77,6 +77,27 @@ test('the inspector opens a task from the buffers', async () => {
   await expect(inspector).toBeHidden();
 });
 
+test('the buffers table mounts only the rows in view, and scrolls down to the oldest task', async () => {
+  // More deduction tasks than the table mounts: train on until there are.
+  const count = async () => Number(await page.locator('.tab.active .count').textContent());
+  if (await count() <= 40) {
+    await page.getByTestId('start').click();
+    await expect.poll(count, { timeout: 120_000 }).toBeGreaterThan(40);
+    await pause(page);
+  }
+  const total = await count();
+  const rows = page.getByTestId('task-row');
+  await expect(rows.first()).toBeVisible();
+  // 380 px of 26 px rows, and 8 more either side: never more than 31 rows in the DOM, however many tasks.
+  expect(await rows.count()).toBeLessThanOrEqual(31);
+  expect(total).toBeGreaterThan(40);
+  await page.getByTestId('table-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  // The oldest deduction task is the seed (or one the seeding phase added): the table reaches it.
+  await expect(rows.last().locator('td').nth(1)).toHaveText(/^seed/);
+  await page.getByTestId('table-scroll').evaluate((el) => { el.scrollTop = 0; });
+  await expect(rows.first().locator('td').first()).toHaveText(/^\d+$/);
+});
+
 test('the buffer search filters the table', async () => {
   await page.getByTestId('buffer-search').fill('no task has this text');
   await expect(page.getByTestId('task-row')).toHaveCount(0);
