@@ -30,8 +30,10 @@ function custom(f: (...args: never[]) => { value: tf.Tensor; gradFunc: GradFunc 
  * (g = dlogits [M, V], a = h [M, d]) this moves M·d elements instead of M·V.
  */
 function transposedTimes(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
-  // On wasm with SIMD, aᵀ is read through the product's strides: no transpose at all.
+  // On wasm with SIMD, aᵀ is read through the product's strides: no transpose at all. On WebGPU the
+  // transposed read is part of the matmul program: one dispatch instead of two or three.
   if (simdMatMulAvailable()) return simdMatMul(a, g, true, false);
+  if (fusedWebGPU()) return tf.matMul(a, g, true, false);
   const [M, K] = a.shape;
   const N = g.shape[1];
   if (M * K <= M * N + K * N) return tf.matMul(tf.transpose(a), g);
@@ -40,7 +42,8 @@ function transposedTimes(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
 
 /** Gradients of a·b with respect to a and b, given dy. */
 function matmulGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor[] {
-  const da = simdMatMulAvailable() ? simdMatMul(dy as tf.Tensor2D, b as tf.Tensor2D, false, true) : tf.matMul(dy as tf.Tensor2D, tf.transpose(b as tf.Tensor2D));
+  const da = simdMatMulAvailable() ? simdMatMul(dy as tf.Tensor2D, b as tf.Tensor2D, false, true)
+    : tf.matMul(dy as tf.Tensor2D, fusedWebGPU() ? b as tf.Tensor2D : tf.transpose(b as tf.Tensor2D), false, fusedWebGPU());
   return [da, transposedTimes(a as tf.Tensor2D, dy as tf.Tensor2D)];
 }
 
