@@ -74,18 +74,19 @@ function softmaxGrad(p: tf.Tensor, dp: tf.Tensor): tf.Tensor {
 function batched(qkv: tf.Tensor2D, bias: tf.Tensor4D, D: Dims, save: Save): { value: tf.Tensor; gradFunc: GradFunc } {
   const { B, T, H, scale } = D;
   const [q3, k3, v3] = headsOf(qkv, D);
-  const kT = swap(k3);
-  const scores = tf.add(tf.reshape(tf.matMul(q3, kT), [B, H, T, T]), bias);
+  // Transposed operands are read by the matmul itself (its transpose flags): on WebGPU a transpose is a
+  // dispatch of its own, and a step costs about its dispatch count on a real GPU.
+  const scores = tf.add(tf.reshape(tf.matMul(q3, k3, false, true), [B, H, T, T]), bias);
   const p = tf.reshape(tf.softmax(scores), [B * H, T, T]) as tf.Tensor3D;
-  save([q3, kT, v3, p]);
+  save([q3, k3, v3, p]);
   return {
     value: fromHeads(tf.matMul(p, v3), D),
-    gradFunc: (dy, [sq, skT, sv, sp]) => {
+    gradFunc: (dy, [sq, sk, sv, sp]) => {
       const dY = toHeads(dy as tf.Tensor2D, D);
-      const dS = softmaxGrad(sp, tf.matMul(dY, swap(sv as tf.Tensor3D))) as tf.Tensor3D;
-      const dQ = tf.mul(tf.matMul(dS, swap(skT as tf.Tensor3D)), scale) as tf.Tensor3D;
-      const dK = tf.matMul(swap(dS), sq as tf.Tensor3D) as tf.Tensor3D;
-      const dV = tf.matMul(swap(sp as tf.Tensor3D), dY) as tf.Tensor3D;
+      const dS = softmaxGrad(sp, tf.matMul(dY, sv as tf.Tensor3D, false, true)) as tf.Tensor3D;
+      const dQ = tf.mul(tf.matMul(dS, sk as tf.Tensor3D), scale) as tf.Tensor3D;
+      const dK = tf.matMul(dS, sq as tf.Tensor3D, true, false) as tf.Tensor3D;
+      const dV = tf.matMul(sp as tf.Tensor3D, dY, true, false) as tf.Tensor3D;
       return [qkvOf(dQ, dK, dV, D)];
     },
   };
