@@ -94,8 +94,13 @@ test('the buffers table mounts only the rows in view, and scrolls down to the ol
   await page.getByTestId('table-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight; });
   // The oldest deduction task is the seed (or one the seeding phase added): the table reaches it.
   await expect(rows.last().locator('td').nth(1)).toHaveText(/^seed/);
-  await page.getByTestId('table-scroll').evaluate((el) => { el.scrollTop = 0; });
-  await expect(rows.first().locator('td').first()).toHaveText(/^\d+$/);
+  // A search with no hit unmounts the scroll view; cleared, the table shows its newest rows again, in view.
+  await page.getByTestId('buffer-search').fill('no task has this text');
+  await expect(rows).toHaveCount(0);
+  await page.getByTestId('buffer-search').fill('');
+  await page.getByTestId('table-scroll').scrollIntoViewIfNeeded();
+  await expect(rows.first()).toBeInViewport();
+  await expect(rows.first().locator('td').first()).toHaveText(String(Math.max(...(await rows.locator('td:first-child').allTextContents()).map(Number))));
 });
 
 test('the buffer search filters the table', async () => {

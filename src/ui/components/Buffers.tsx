@@ -111,6 +111,18 @@ const BuffersView = memo(function BuffersView(_versions: { tasksVersion: number;
   const q = useDeferredValue(query.trim().toLowerCase());
   const [scrollTop, setScrollTop] = useState(0);
   const onScroll = useCallback((e: UIEvent<HTMLDivElement>) => setScrollTop(e.currentTarget.scrollTop), []);
+  // The scroll view is unmounted while no row matches (an empty buffer, a search with no hit) and comes
+  // back scrolled to the top: the window follows it, not the offset it had before.
+  const scroller = useRef<HTMLDivElement | null>(null);
+  const attachScroller = useCallback((el: HTMLDivElement | null) => {
+    scroller.current = el;
+    if (el) setScrollTop(el.scrollTop);
+  }, []);
+  // Another tab or search shows its newest tasks first.
+  useEffect(() => {
+    if (scroller.current) scroller.current.scrollTop = 0;
+    setScrollTop(0);
+  }, [type, q]);
   const open = useCallback((id: number) => store.setState({ selectedTask: id }), [store]);
   const all = [...tasks.values()];
   const counts = Object.fromEntries(TASK_TYPES.map((t) => [t, all.filter((x) => x.type === t).length])) as Record<TaskType, number>;
@@ -151,7 +163,7 @@ const BuffersView = memo(function BuffersView(_versions: { tasksVersion: number;
         {duplicates > 0 && <> {duplicates} exact duplicate{duplicates > 1 ? 's' : ''} of tasks already here {duplicates > 1 ? 'were' : 'was'} not added again.</>}
       </p>
       {rows.length === 0 ? <p className="empty">{counts[type] ? 'No task matches the search.' : 'Empty: valid proposals land here.'}</p> : (
-        <div className="table-scroll" style={{ maxHeight: VIEW_HEIGHT }} onScroll={onScroll} data-testid="table-scroll">
+        <div className="table-scroll" style={{ maxHeight: VIEW_HEIGHT }} onScroll={onScroll} ref={attachScroller} data-testid="table-scroll">
         <table className="task-table" data-testid={`table-${type}`}>
           <thead>
             <tr><th>#</th><th>proposed</th><th>program</th><th>{type === 'induction' ? 'message · pairs' : 'input → output'}</th><th title="solved / attempts, over the run">solved</th></tr>
