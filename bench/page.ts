@@ -8,7 +8,7 @@
 // `--opt mutations=1` the DOM mutations in each long task's frame, by panel, `--opt frames=1` what was on
 // screen frame by frame around each long task.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -188,6 +188,11 @@ await runSection(async ({ opts }) => {
     server = spawn(process.execPath, [VITE, 'preview', '--outDir', outDir, '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
     const base = `http://127.0.0.1:${PORT}`;
     await waitForServer(base, 60_000);
+    // A server left on the port by an earlier run that died would answer too, with its own build: every
+    // figure would be that build's. The page served must be the one just built.
+    if ((await (await fetch(base)).text()) !== readFileSync(join(outDir, 'index.html'), 'utf8')) {
+      throw new Error(`another server answers on port ${PORT} (an earlier bench/page.ts left behind?): stop it first`);
+    }
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...baseChromiumArgs, '--enable-unsafe-webgpu'] });
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
