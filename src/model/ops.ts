@@ -42,8 +42,9 @@ function transposedTimes(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
 
 /** Gradients of a·b with respect to a and b, given dy. */
 function matmulGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor[] {
-  const da = simdMatMulAvailable() ? simdMatMul(dy as tf.Tensor2D, b as tf.Tensor2D, false, true)
-    : tf.matMul(dy as tf.Tensor2D, fusedWebGPU() ? b as tf.Tensor2D : tf.transpose(b as tf.Tensor2D), false, fusedWebGPU());
+  const [g, w] = [dy as tf.Tensor2D, b as tf.Tensor2D];
+  // bᵀ read in place where the product can (wasm's SIMD kernel, WebGPU's matmul program), else transposed first.
+  const da = simdMatMulAvailable() ? simdMatMul(g, w, false, true) : fusedWebGPU() ? tf.matMul(g, w, false, true) : tf.matMul(g, tf.transpose(w));
   return [da, transposedTimes(a as tf.Tensor2D, dy as tf.Tensor2D)];
 }
 

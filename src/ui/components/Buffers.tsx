@@ -21,7 +21,7 @@ const OVERSCAN = 8;
 /**
  * Rows a data change may mount per animation frame. The seeding phase lands its tasks all at once, and
  * mounting a whole window of rows (≈ 800 elements) in the frame it arrives was a 65–82 ms main-thread task
- * in one page run of three (bench/page.ts, default config); rows the person scrolled or searched to are
+ * in 3 of 14 page runs (bench/page.ts, default config); rows the person scrolled or searched to are
  * mounted at once.
  */
 const NEW_ROWS_PER_FRAME = 6;
