@@ -110,7 +110,12 @@ export async function measureModel(name: BenchConfigName, subject: MeasureSubjec
   };
   await extra?.(result);
   if (options.sampleRuns > 0) {
-    const timeSample = (kvCache: boolean) => timeRuns(options.sampleRuns, () => sample(model, prompts, { maxNewTokens: SAMPLE_NEW, endToken: -1, seed: 3, kvCache }), 1, options.cpuClock);
+    // Each mode's last draw is kept: with the same seed, the KV-cache path (on WebGPU one chain of fused
+    // kernels a step) and recomputing the prefix should draw the same tokens.
+    const drawn: Record<string, number[][]> = {};
+    const timeSample = (kvCache: boolean) => timeRuns(options.sampleRuns, async () => {
+      drawn[String(kvCache)] = (await sample(model, prompts, { maxNewTokens: SAMPLE_NEW, endToken: -1, seed: 3, kvCache })).map((r) => r.tokens);
+    }, 1, options.cpuClock);
     options.log?.(`${backend} ${name}: sampling ${SAMPLE_B} × ${SAMPLE_NEW} tokens after ${SAMPLE_PROMPT}-token prompts, KV cache`);
     const cached = await timeSample(true);
     result.sampleTokensPerSec = Math.round((SAMPLE_B * SAMPLE_NEW) / (cached.ms / 1000));
@@ -120,15 +125,19 @@ export async function measureModel(name: BenchConfigName, subject: MeasureSubjec
       const full = await timeSample(false);
       result.sampleNoCacheTokensPerSec = Math.round((SAMPLE_B * SAMPLE_NEW) / (full.ms / 1000));
       result.kvCacheSpeedup = round(full.ms / cached.ms, 3);
+      // A figure, not a check: a near tie between two tokens may break differently in float32.
+      const [a, b] = [drawn.true.flat(), drawn.false.flat()];
+      result.kvCacheSameTokens = round(a.filter((t, i) => t === b[i]).length / a.length, 4);
     }
   }
   if (options.dispatches) {
     // On a real GPU a step costs about its dispatch count (bench/RESULTS.md "Real GPU"): count them.
     const decode = (n: number) => countDispatches(() => sample(model, prompts, { maxNewTokens: n, endToken: -1, seed: 3 }));
-    result.dispatches = {
-      trainStep: await countDispatches(() => lmStep(model, optimizer, examples)),
-      decodeStep: (await decode(SAMPLE_NEW)) - (await decode(SAMPLE_NEW - 1)),
-    };
+    const trainStep = await countDispatches(() => lmStep(model, optimizer, examples));
+    // A first call after the weights change packs them for the fused decode step (./webgpu-kernels
+    // decodeStep), once per update: warm up, so the difference counts one step alone.
+    await decode(2);
+    result.dispatches = { trainStep, decodeStep: (await decode(SAMPLE_NEW)) - (await decode(SAMPLE_NEW - 1)) };
   }
   return result;
 }

@@ -8,6 +8,7 @@ import { SelfPlay } from '../src/azr/selfplay';
 import { initNodeBackend, installNodeWebGPU } from '../src/model/node-backend';
 import { loadPolicyModel } from '../src/model/node-checkpoint';
 import { microBatchGroups } from '../src/model/train';
+import { countDispatches } from '../src/model/webgpu-kernels';
 import { ModelPolicy } from '../src/model/policy';
 import { tf, type BackendName } from '../src/model/tf';
 import { createNodeExecutor, nodePoolSize } from '../src/sandbox/node';
@@ -44,6 +45,33 @@ await runSection(async ({ opts }) => {
     };
     return innerUpdate(trajectories, options);
   };
+  // On WebGPU, the GPU work of each policy call of a step: the programs dispatched and the reads back to
+  // the CPU (each a round trip the host waits for). On a real GPU a phase costs about these, not its
+  // FLOPs (RESULTS "Real GPU"), so they are the figures to cut, and they can be counted on SwiftShader.
+  let gpuWork: Record<string, { dispatches: number; reads: number; calls: number }> = {};
+  let generateCalls = 0;
+  if (backend === 'webgpu') {
+    const counted = <A extends unknown[], R>(label: (args: A) => string, f: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+      const proto = Object.getPrototypeOf(tf.backend()) as { read: (...a: unknown[]) => Promise<unknown> };
+      const read = proto.read;
+      let reads = 0;
+      proto.read = function (this: unknown, ...a: unknown[]) { reads++; return read.apply(this, a); };
+      let result: R | undefined;
+      try {
+        const dispatches = await countDispatches(async () => { result = await f(...args); });
+        const entry = (gpuWork[label(args)] ??= { dispatches: 0, reads: 0, calls: 0 });
+        entry.dispatches += dispatches;
+        entry.reads += reads;
+        entry.calls++;
+      } finally {
+        proto.read = read;
+      }
+      return result as R;
+    };
+    // A step's first generate call proposes, its second solves (with the learnability rollouts).
+    policy.generate = counted(() => (generateCalls++ % 2 === 0 ? 'propose' : 'solve'), policy.generate.bind(policy));
+    policy.update = counted(() => 'update', policy.update.bind(policy));
+  }
   const run = new SelfPlay(policy, executor, config);
   try {
     log(`${backend} ${preset}: seeding (${source})`);
@@ -55,6 +83,8 @@ await runSection(async ({ opts }) => {
     for (let i = 0; i < steps; i++) {
       log(`${backend} ${preset}: step ${i + 1} of ${steps}`);
       // `--opt hostProfile=1`: where the host's time goes in the last step (bench/host-profile.ts).
+      gpuWork = {};
+      generateCalls = 0;
       let stepResult: Awaited<ReturnType<typeof run.runStep>> | undefined;
       const once = async () => { stepResult = await run.runStep(); };
       if (opts.hostProfile === '1' && i === steps - 1) hostProfile = await profileHost(once, 40);
@@ -68,6 +98,7 @@ await runSection(async ({ opts }) => {
         validProposals: Object.values(m.proposals).reduce((n, p) => n + p.valid, 0),
         proposals: Object.values(m.proposals).reduce((n, p) => n + p.total, 0),
         update: { ...update, positionsPerSec: Math.round(update.paddedPositions / (m.phases.update / 1000)) },
+        ...(backend === 'webgpu' ? { gpuWork } : {}),
       });
     }
     const last = records[records.length - 1];

@@ -14,8 +14,9 @@
 // needed, so the same code trains in Node and in the browser.
 import { tf } from './tf';
 import { attendWithCache, cacheOf, selfAttention, type LayerCache } from './attention';
-import { add, addPositions, dropout, embed, embedAt, gelu, layerNorm, layerNormMatmul, layerNormMatmulTransposed, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
+import { add, addPositions, dropout, embed, embedAt, fusedDecodeStep, gelu, layerNorm, layerNormMatmul, layerNormMatmulTransposed, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
 import { Rng } from './rng';
+import { releaseDecodePacks } from './webgpu-kernels';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -185,6 +186,12 @@ export class GPT {
     // kernel, fuse each LayerNorm into the projection that follows it and run each MLP as one kernel
     // (./ops embedAt, layerNormMatmul, mlpResidual, layerNormMatmulTransposed).
     const decoding = o.past !== undefined && rate === 0;
+    if (decoding && T === 1 && o.positions && o.attnBias && !o.rows) {
+      // On WebGPU the whole step is one chain of fused kernels, 3 dispatches a block.
+      const step = fusedDecodeStep((name) => this.param(name), { nLayer: this.config.nLayer, nHead: H, maxKeys: contextLength },
+        tf.reshape(ids, [B]) as tf.Tensor1D, tf.reshape(o.positions, [B]) as tf.Tensor1D, o.attnBias, o.past!);
+      if (step) return { logits: step.logits, cache: o.returnCache ? step.cache : undefined };
+    }
     let x: tf.Tensor2D;
     if (o.positions) {
       const [tokens, positions] = [tf.reshape(ids, [B * T]) as tf.Tensor1D, tf.reshape(o.positions, [B * T]) as tf.Tensor1D];
@@ -234,6 +241,7 @@ export class GPT {
   }
 
   dispose(): void {
+    releaseDecodePacks(this.param('wte'));
     for (const v of this.params.values()) v.dispose();
   }
 }

@@ -13,7 +13,7 @@
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
 import { fusedGelu, fusedLayerNorm, simdMatMul, simdMatMulAvailable } from './wasm-simd-kernels';
-import { decodeMlp, embedSum, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
+import { decodeMlp, decodeStep, embedSum, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -266,6 +266,15 @@ export function mlpResidual(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D
   if (decoded) return decoded;
   const hidden = matmul(inferenceLayerNorm(x, gain, bias), w1);
   return matmulAdd(fusedGelu(hidden, GELU_K) ?? gelu(hidden), w2, x);
+}
+
+/**
+ * Inference only (no gradient): a whole decode step of one new position per row on WebGPU, from the
+ * embeddings to the logits, in 3 dispatches per block plus one (./webgpu-kernels decodeStep), or null
+ * where it does not run (then the block-by-block path of ./gpt forward does).
+ */
+export function fusedDecodeStep(...args: Parameters<typeof decodeStep> extends [...infer Head, number, number] ? Head : never): ReturnType<typeof decodeStep> {
+  return decodeStep(...args, LAYER_NORM_EPSILON, GELU_K);
 }
 
 /** Inverted dropout with a seeded mask (identity when rate is 0). */

@@ -33,8 +33,12 @@ export interface FusedReport {
   sameTokens: boolean;
   /** Largest difference of those tokens' log-probs. */
   logProbDiff: number;
-  /** GPU programs dispatched by one KV-cache decode step, fused and not. */
+  /** GPU programs dispatched by one KV-cache decode step's forward pass, fused and not (the whole fused step
+   * is 3 per block plus one: ./webgpu-kernels decodeStep). */
   decodeDispatches: { fused: number; unfused: number };
+  /** The same decode step of the default model's shape (4 heads of 32, 4 blocks): dispatches, fused and not,
+   * and the largest logit difference between them, relative to the largest logit. */
+  defaultDecode: { fused: number; unfused: number; logitsDiff: number };
   /** Largest weight difference, relative to the largest weight, after three training steps (fused
    * LayerNorm, GELU and AdamW, the gradients through them) against the same steps with tfjs's ops. */
   trainedWeightsDiff: number;
@@ -121,22 +125,38 @@ async function withFused<T>(on: boolean, f: () => Promise<T>): Promise<T> {
   }
 }
 
-async function decodeDispatches(model: GPT): Promise<number> {
+/** One KV-cache decode step's forward pass after a prefill of 6 positions: its dispatches and logits. */
+async function decodeOnce(model: GPT): Promise<{ dispatches: number; logits: Float32Array }> {
   const B = 3;
   const P = 6;
+  const V = model.config.vocabSize;
   const prefill = tf.tidy(() => {
-    const r = model.forward(tf.fill([B, P], 3, 'int32') as tf.Tensor2D, { returnCache: true, lastOnly: true });
+    const ids = tf.tensor2d(Array.from({ length: B * P }, (_, i) => (i * 7 + 3) % V), [B, P], 'int32');
+    const r = model.forward(ids, { returnCache: true, lastOnly: true });
     return (r.cache ?? []).flatMap((c) => [c.kT, c.v]);
   }) as tf.Tensor3D[];
   const past = Array.from({ length: prefill.length / 2 }, (_, l) => ({ kT: prefill[2 * l], v: prefill[2 * l + 1] }));
+  // The step's inputs exist before the count starts, so it counts the forward pass alone. Row 1 masks its
+  // first two positions (left padding).
+  const ids = tf.tensor2d([4, 9, 11], [B, 1], 'int32');
+  const positions = tf.tensor2d([P, P - 2, P], [B, 1], 'int32');
+  const bias = tf.tensor4d(Array.from({ length: B * (P + 1) }, (_, i) => (i >= P + 1 && i < P + 3 ? -1e9 : 0)), [B, 1, 1, P + 1]);
   let logits: tf.Tensor | undefined;
-  const n = await countDispatches(async () => {
-    logits = tf.tidy(() => model.forward(tf.fill([B, 1], 4, 'int32') as tf.Tensor2D, {
-      positions: tf.fill([B, 1], P, 'int32') as tf.Tensor2D, attnBias: tf.zeros([B, 1, 1, P + 1]) as tf.Tensor4D, past, lastOnly: true,
-    }).logits);
+  const dispatches = await countDispatches(async () => {
+    logits = tf.tidy(() => model.forward(ids, { positions, attnBias: bias, past, lastOnly: true }).logits);
   });
-  tf.dispose([...prefill, logits!]);
-  return n;
+  const values = await logits!.data() as Float32Array;
+  tf.dispose([...prefill, logits!, ids, positions, bias]);
+  return { dispatches, logits: values };
+}
+
+async function defaultDecode(): Promise<FusedReport['defaultDecode']> {
+  const model = new GPT(makeConfig('default', V, { contextLength: 64 }), 21);
+  // The first fused step packs each block's weights (a few concatenations, once per set of weights).
+  await withFused(true, () => decodeOnce(model));
+  const [fused, ops] = [await withFused(true, () => decodeOnce(model)), await withFused(false, () => decodeOnce(model))];
+  model.dispose();
+  return { fused: fused.dispatches, unfused: ops.dispatches, logitsDiff: relDiff(fused.logits, ops.logits) };
 }
 
 async function fusedAgainstOps(): Promise<FusedReport> {
@@ -150,7 +170,8 @@ async function fusedAgainstOps(): Promise<FusedReport> {
   const report = {
     sameTokens: JSON.stringify(fused.map((r) => r.tokens)) === JSON.stringify(ops.map((r) => r.tokens)),
     logProbDiff,
-    decodeDispatches: { fused: await withFused(true, () => decodeDispatches(model)), unfused: await withFused(false, () => decodeDispatches(model)) },
+    decodeDispatches: { fused: (await withFused(true, () => decodeOnce(model))).dispatches, unfused: (await withFused(false, () => decodeOnce(model))).dispatches },
+    defaultDecode: await defaultDecode(),
     trainedWeightsDiff: 0,
     adamWDiff: 0,
     tensorsByRound: await withFused(true, tensorsByRound),
@@ -192,7 +213,8 @@ export async function checkParity(backend: BackendName): Promise<ParityReport> {
     sampledSame: JSON.stringify(got.sampled) === JSON.stringify(ref.sampled),
     fused: backend === 'webgpu' ? await fusedAgainstOps() : undefined,
   };
-  const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused < report.fused.decodeDispatches.unfused && report.fused.trainedWeightsDiff < 1e-3 && report.fused.adamWDiff < 1e-6
+  const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused === 3 * config.nLayer + 1
+    && report.fused.defaultDecode.fused === 3 * 4 + 1 && report.fused.defaultDecode.logitsDiff < 1e-4 && report.fused.trainedWeightsDiff < 1e-3 && report.fused.adamWDiff < 1e-6
     && report.fused.tensorsByRound.every((n) => n === report.fused!.tensorsByRound[0]));
   return {
     ...report,

@@ -26,6 +26,14 @@
 //   and the hidden layer in workgroup memory; the final LayerNorm rides in the logits' projection (the
 //   tied embedding read transposed), and the token and position embeddings are one gather-and-add
 //   (AzrEmbedSum). A default decode step: 47 → 26 dispatches (countDispatches, in a sampling loop).
+// - AzrDecodeEmbed, AzrDecodeBlock (`decodeStep`, decoding only): a whole decode step in 3 dispatches per
+//   block plus one, where the kernels above take 6 per block plus 2. The first embeds each row's token and
+//   writes one packed row [x | LN1(x)·wqkv]; per block, the key and value are appended to the cache
+//   (AzrAppendKeys/Values reading the packed row) and one workgroup per row runs the rest of the block:
+//   attention over the cache head by head, the output projection, the MLP, both residuals, and the next
+//   block's LayerNorm and projection (or, after the last block, the final LayerNorm and the logits). A
+//   block's weights travel as one packed tensor, rebuilt only when the weights change: WebGPU guarantees
+//   8 storage buffers per dispatch. A default decode step: 26 → 13 dispatches.
 // Only the forward passes are fused; the gradients (./ops) recompute what they need with tfjs ops, and
 // decoding needs none.
 // The programs are plain objects in the shape of tfjs-backend-webgpu's WebGPUProgram: the backend module
@@ -46,6 +54,8 @@ const LAYER_NORM_GRAD_PARAMS = 'AzrLayerNormGradParams';
 const NORM_PROJECT = 'AzrNormProject';
 const DECODE_MLP = 'AzrDecodeMlp';
 const EMBED_SUM = 'AzrEmbedSum';
+const DECODE_EMBED = 'AzrDecodeEmbed';
+const DECODE_BLOCK = 'AzrDecodeBlock';
 
 /** Rows up to which a decode step's LayerNorm and projections run as one kernel per row (see normProject). */
 const DECODE_MAX_ROWS = 512;
@@ -54,6 +64,11 @@ const DECODE_MAX_SHARED = 3_900;
 
 /** Workgroup size of both kernels: one row per workgroup for LayerNorm, 64 elements per workgroup for GELU. */
 const THREADS = 64;
+/**
+ * Workgroup size of a whole decode step's kernels (`decodeStep`), whose one workgroup per row does a
+ * block's every product and its attention: more threads, shorter chains of dependent reads per thread.
+ */
+const DECODE_THREADS = 128;
 /** The most workgroups one dispatch dimension takes (WebGPU's default maxComputeWorkgroupsPerDimension). */
 const MAX_GROUPS = 65535;
 
@@ -71,12 +86,12 @@ function dispatchOf(groups: number): [number, number, number] {
  * halving strides and returns the result to every thread. Threads store their own value in partial[tid]
  * and pass a barrier first; a barrier must follow before partial is written again.
  */
-function workgroupReduce(names: Record<string, (a: string, b: string) => string>): string {
+function workgroupReduce(names: Record<string, (a: string, b: string) => string>, threads = THREADS): string {
   return `
-    var<workgroup> partial : array<f32, ${THREADS}>;
+    var<workgroup> partial : array<f32, ${threads}>;
     ${Object.entries(names).map(([name, combine]) => `
     fn ${name}(tid : i32) -> f32 {
-      for (var stride = ${THREADS / 2}; stride > 0; stride = stride >> 1) {
+      for (var stride = ${threads / 2}; stride > 0; stride = stride >> 1) {
         if (tid < stride) {
           partial[tid] = ${combine('partial[tid]', 'partial[tid + stride]')};
         }
@@ -356,11 +371,11 @@ interface HeadAttrs {
  * The cache with this step's keys (`keys`: past kT [B·H, hd, Tp] → [B·H, hd, Tp + 1]) or values
  * (`values`: past v [B·H, Tp, hd] → [B·H, Tp + 1, hd]) appended, read from qkv [B, 3d].
  */
-function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: HeadAttrs): WebGPUProgram {
+function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: HeadAttrs, base = 0): WebGPUProgram {
   const size = outShape.reduce((a, b) => a * b, 1);
   const d = H * hd;
   // keys: coords (bh, c, j), the new key at j = Tp; values: coords (bh, j, c), the new value at j = Tp.
-  const [j, c, offset] = which === 'keys' ? ['coords.z', 'coords.y', d] : ['coords.y', 'coords.z', 2 * d];
+  const [j, c, offset] = which === 'keys' ? ['coords.z', 'coords.y', base + d] : ['coords.y', 'coords.z', base + 2 * d];
   return {
     variableNames: ['past', 'qkv'],
     outputShape: outShape,
@@ -368,7 +383,7 @@ function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: 
     dispatch: dispatchOf(Math.ceil(size / THREADS)),
     workgroupSize: [THREADS, 1, 1],
     size: true,
-    shaderKey: `azrAppend_${which}_${H}_${hd}`,
+    shaderKey: `azrAppend_${which}_${H}_${hd}_${base}`,
     getUserCode: () => `
     fn main(index : i32) {
       if (index < uniforms.size) {
@@ -384,6 +399,42 @@ function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: 
       }
     }`,
   };
+}
+
+/**
+ * WGSL statements (inside a decode attention `main`, with b, bh, tid, tk, inRange, the workgroup arrays q
+ * and weights, and the reductions `reduceMax` and `reduceSum` in scope): one head's scores of the new
+ * position against the tk cached keys, q[qIndex]·keys[bh, c, j] + bias[b, j], softmaxed into
+ * weights[j] up to their sum, which they leave in `total`.
+ */
+function softmaxOverCache(hd: number, threads: number, qIndex: string): string {
+  return `
+      var localMax = -3.402823e+38;
+      if (inRange) {
+        for (var j = tid; j < tk; j += ${threads}) {
+          var s = getBias(b, 0, 0, j);
+          for (var c = 0; c < ${hd}; c++) {
+            s += q[${qIndex}] * getKeys(bh, c, j);
+          }
+          weights[j] = s;
+          localMax = max(localMax, s);
+        }
+      }
+      partial[tid] = localMax;
+      workgroupBarrier();
+      let rowMax = reduceMax(tid);
+      workgroupBarrier();
+      var localSum = 0.0;
+      if (inRange) {
+        for (var j = tid; j < tk; j += ${threads}) {
+          let e = exp(weights[j] - rowMax);
+          weights[j] = e;
+          localSum += e;
+        }
+      }
+      partial[tid] = localSum;
+      workgroupBarrier();
+      let total = reduceSum(tid);`;
 }
 
 /**
@@ -417,32 +468,7 @@ function decodeAttentionProgram(B: number, { H, hd }: HeadAttrs, maxKeys: number
         }
       }
       workgroupBarrier();
-      var localMax = -3.402823e+38;
-      if (inRange) {
-        for (var j = tid; j < tk; j += ${THREADS}) {
-          var s = getBias(b, 0, 0, j);
-          for (var c = 0; c < ${hd}; c++) {
-            s += q[c] * getKeys(bh, c, j);
-          }
-          weights[j] = s;
-          localMax = max(localMax, s);
-        }
-      }
-      partial[tid] = localMax;
-      workgroupBarrier();
-      let rowMax = reduceMax(tid);
-      workgroupBarrier();
-      var localSum = 0.0;
-      if (inRange) {
-        for (var j = tid; j < tk; j += ${THREADS}) {
-          let e = exp(weights[j] - rowMax);
-          weights[j] = e;
-          localSum += e;
-        }
-      }
-      partial[tid] = localSum;
-      workgroupBarrier();
-      let total = reduceSum(tid);
+      ${softmaxOverCache(hd, THREADS, 'c')}
       if (inRange) {
         for (var c = tid; c < ${hd}; c += ${THREADS}) {
           var acc = 0.0;
@@ -456,13 +482,233 @@ function decodeAttentionProgram(B: number, { H, hd }: HeadAttrs, maxKeys: number
   };
 }
 
+/**
+ * WGSL statements: LayerNorm of the workgroup array `src` (d floats) with the gain and bias read by
+ * `gain(k)` and `bias(k)` into the workgroup array `dst`, then a barrier. Every thread of the workgroup runs them
+ * (they hold barriers); `partial` is free on entry and on exit.
+ */
+function sharedLayerNorm(src: string, dst: string, d: number, epsilon: number, gain: (k: string) => string, bias: (k: string) => string): string {
+  return `
+      {
+        var sum = 0.0;
+        for (var k = tid; k < ${d}; k += ${DECODE_THREADS}) {
+          sum += ${src}[k];
+        }
+        partial[tid] = sum;
+        workgroupBarrier();
+        let mean = reduceSum(tid) / f32(${d});
+        workgroupBarrier();
+        var squares = 0.0;
+        for (var k = tid; k < ${d}; k += ${DECODE_THREADS}) {
+          let c = ${src}[k] - mean;
+          squares += c * c;
+        }
+        partial[tid] = squares;
+        workgroupBarrier();
+        let rstd = inverseSqrt(reduceSum(tid) / f32(${d}) + ${epsilon.toExponential()});
+        workgroupBarrier();
+        for (var k = tid; k < ${d}; k += ${DECODE_THREADS}) {
+          ${dst}[k] = (${src}[k] - mean) * rstd * ${gain('k')} + ${bias('k')};
+        }
+        workgroupBarrier();
+      }`;
+}
+
+/**
+ * WGSL statements that write a decode step's packed row [x | LN(x) @ wqkv] (d + 3d columns) of row `b`
+ * from the workgroup arrays `stream` (the residual stream x) and `normed` (its LayerNorm), with wqkv [d, 3d]
+ * read by `w(k, col)`.
+ */
+function packedRowWrite(d: number, w: (k: string, col: string) => string): string {
+  return `
+      if (inRange) {
+        for (var col = tid; col < ${d}; col += ${DECODE_THREADS}) {
+          setOutputAtCoords(b, col, stream[col]);
+        }
+        for (var col = tid; col < ${3 * d}; col += ${DECODE_THREADS}) {
+          var acc = 0.0;
+          for (var k = 0; k < ${d}; k++) {
+            acc += normed[k] * ${w('k', 'col')};
+          }
+          setOutputAtCoords(b, ${d} + col, acc);
+        }
+      }`;
+}
+
+/**
+ * The start of a decode step: the embeddings of each row's token at its position, and the first block's
+ * LayerNorm and query/key/value projection, as one packed row [x | qkv] per sequence ([B, 4d]); one
+ * workgroup per row.
+ */
+function decodeEmbedProgram(B: number, d: number, epsilon: number): WebGPUProgram {
+  return {
+    variableNames: ['table', 'ids', 'positionTable', 'positions', 'gain', 'bias', 'w'],
+    outputShape: [B, 4 * d],
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(B),
+    workgroupSize: [DECODE_THREADS, 1, 1],
+    shaderKey: `azrDecodeEmbed_${d}_${epsilon}`,
+    getUserCode: () => `
+    ${workgroupReduce({ reduceSum: (a, b) => `${a} + ${b}` }, DECODE_THREADS)}
+    var<workgroup> stream : array<f32, ${d}>;
+    var<workgroup> normed : array<f32, ${d}>;
+    fn main(index : i32) {
+      let b = index / ${DECODE_THREADS};
+      let tid = i32(localId.x);
+      let inRange = b < uniforms.outShape[0];
+      if (inRange) {
+        let token = i32(getIds(b));
+        let position = i32(getPositions(b));
+        for (var k = tid; k < ${d}; k += ${DECODE_THREADS}) {
+          stream[k] = getTable(token, k) + getPositionTable(position, k);
+        }
+      }
+      workgroupBarrier();
+      ${sharedLayerNorm('stream', 'normed', d, epsilon, (k) => `getGain(${k})`, (k) => `getBias(${k})`)}
+      ${packedRowWrite(d, (k, col) => `getW(${k}, ${col})`)}
+    }`,
+  };
+}
+
+/**
+ * Where each weight of one block's decode-step kernel lies in its packed weights (`blockPackNames`, each
+ * flattened row-major): the block's output projection wo [d, d], its MLP's LayerNorm (gain, bias) and
+ * weights w1 [d, f], w2 [f, d], then the next block's LayerNorm and projection wqkv [d, 3d], or for the last
+ * block the final LayerNorm only.
+ */
+function blockPackOffsets(d: number, f: number) {
+  const wo = 0;
+  const gainMlp = wo + d * d;
+  const biasMlp = gainMlp + d;
+  const w1 = biasMlp + d;
+  const w2 = w1 + d * f;
+  const gain = w2 + f * d;
+  const shift = gain + d;
+  const wqkv = shift + d;
+  return { wo, gainMlp, biasMlp, w1, w2, gain, shift, wqkv };
+}
+
+/** The parameter names packed, in order, for block l of n (see blockPackOffsets). */
+export function blockPackNames(l: number, n: number): string[] {
+  const next = l === n - 1 ? ['lnf.g', 'lnf.b'] : [`h.${l + 1}.ln1.g`, `h.${l + 1}.ln1.b`, `h.${l + 1}.attn.wqkv`];
+  return [`h.${l}.attn.wo`, `h.${l}.ln2.g`, `h.${l}.ln2.b`, `h.${l}.mlp.w1`, `h.${l}.mlp.w2`, ...next];
+}
+
+/**
+ * The rest of one transformer block for one new position per row, from its packed row [x | qkv] ([B, 4d])
+ * and the cache with this position appended (keys [B·H, hd, Tk], values [B·H, Tk, hd], bias
+ * [B, 1, 1, Tk]): attention over the cache (head by head), the output projection and its residual, the
+ * MLP and its residual, then either the next block's packed row (`next`) or the logits (`logits`: the
+ * final LayerNorm, then the tied embedding `table` [V, d] read transposed). The block's weights come as
+ * one packed tensor (`blockPackOffsets`): WebGPU guarantees only 8 storage buffers per dispatch. One
+ * workgroup per row; every intermediate lives in workgroup memory.
+ */
+function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys: number, epsilon: number, k: number, tail: 'next' | 'logits', V: number): WebGPUProgram {
+  const d = H * hd;
+  const groups = DECODE_THREADS / hd;
+  const o = blockPackOffsets(d, f);
+  const at = (offset: number, index: string) => `getPack(${offset} + ${index})`;
+  const write = tail === 'next' ? packedRowWrite(d, (k, col) => at(o.wqkv, `${k} * ${3 * d} + ${col}`)) : `
+      if (inRange) {
+        for (var col = tid; col < uniforms.outShape[1]; col += ${DECODE_THREADS}) {
+          var acc = 0.0;
+          for (var k = 0; k < ${d}; k++) {
+            acc += normed[k] * getTable(col, k);
+          }
+          setOutputAtCoords(b, col, acc);
+        }
+      }`;
+  return {
+    variableNames: ['row', 'keys', 'values', 'bias', 'pack', ...(tail === 'logits' ? ['table'] : [])],
+    outputShape: [B, tail === 'next' ? 4 * d : V],
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(B),
+    workgroupSize: [DECODE_THREADS, 1, 1],
+    shaderKey: `azrDecodeBlock_${H}_${hd}_${f}_${maxKeys}_${epsilon}_${k}_${tail}`,
+    getUserCode: () => `
+    ${workgroupReduce({ reduceMax: (a, b) => `max(${a}, ${b})`, reduceSum: (a, b) => `${a} + ${b}` }, DECODE_THREADS)}
+    var<workgroup> q : array<f32, ${d}>;
+    var<workgroup> weights : array<f32, ${maxKeys}>;
+    var<workgroup> attended : array<f32, ${d}>;
+    var<workgroup> afterAttention : array<f32, ${d}>;
+    var<workgroup> normed : array<f32, ${d}>;
+    var<workgroup> hidden : array<f32, ${f}>;
+    var<workgroup> stream : array<f32, ${d}>;
+    var<workgroup> mixed : array<f32, ${DECODE_THREADS}>;
+    fn main(index : i32) {
+      let b = index / ${DECODE_THREADS};
+      let tid = i32(localId.x);
+      // Shapes come from uniforms: one compiled program serves every batch size and cache length.
+      let inRange = b < uniforms.outShape[0];
+      let tk = uniforms.keysShape[2];
+      if (inRange) {
+        for (var c = tid; c < ${d}; c += ${DECODE_THREADS}) {
+          q[c] = getRow(b, ${d} + c) * ${(1 / Math.sqrt(hd)).toExponential(9)};
+        }
+      }
+      workgroupBarrier();
+      for (var h = 0; h < ${H}; h++) {
+        let bh = b * ${H} + h;
+        ${softmaxOverCache(hd, DECODE_THREADS, `h * ${hd} + c`)}
+        // The values mixed by ${groups} groups of ${hd} threads, each over every ${groups}th key, then summed.
+        var acc = 0.0;
+        if (inRange) {
+          for (var j = tid / ${hd}; j < tk; j += ${groups}) {
+            acc += weights[j] * getValues(bh, j, tid % ${hd});
+          }
+        }
+        mixed[tid] = acc;
+        workgroupBarrier();
+        if (tid < ${hd}) {
+          var sum = 0.0;
+          for (var g = 0; g < ${groups}; g++) {
+            sum += mixed[g * ${hd} + tid];
+          }
+          attended[h * ${hd} + tid] = sum / total;
+        }
+        workgroupBarrier();
+      }
+      if (inRange) {
+        for (var col = tid; col < ${d}; col += ${DECODE_THREADS}) {
+          var acc = 0.0;
+          for (var k = 0; k < ${d}; k++) {
+            acc += attended[k] * ${at(o.wo, `k * ${d} + col`)};
+          }
+          afterAttention[col] = acc + getRow(b, col);
+        }
+      }
+      workgroupBarrier();
+      ${sharedLayerNorm('afterAttention', 'normed', d, epsilon, (i) => at(o.gainMlp, i), (i) => at(o.biasMlp, i))}
+      for (var j = tid; j < ${f}; j += ${DECODE_THREADS}) {
+        var acc = 0.0;
+        for (var k = 0; k < ${d}; k++) {
+          acc += normed[k] * ${at(o.w1, `k * ${f} + j`)};
+        }
+        hidden[j] = acc / (1.0 + exp(-${k.toFixed(6)} * acc));
+      }
+      workgroupBarrier();
+      for (var col = tid; col < ${d}; col += ${DECODE_THREADS}) {
+        var acc = 0.0;
+        for (var j = 0; j < ${f}; j++) {
+          acc += hidden[j] * ${at(o.w2, `j * ${d} + col`)};
+        }
+        stream[col] = afterAttention[col] + acc;
+      }
+      workgroupBarrier();
+      ${sharedLayerNorm('stream', 'normed', d, epsilon, (i) => at(o.gain, i), (i) => at(o.shift, i))}
+      ${write}
+    }`,
+  };
+}
+
 tf.registerKernel({
   kernelName: APPEND_KEYS,
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { past, qkv } = inputs as { past: tf.TensorInfo; qkv: tf.TensorInfo };
     const [BH, hd, Tp] = past.shape;
-    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('keys', [BH, hd, Tp + 1], attrs as unknown as HeadAttrs), [past, qkv], 'float32');
+    const a = attrs as unknown as HeadAttrs & { base?: number };
+    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('keys', [BH, hd, Tp + 1], a, a.base), [past, qkv], 'float32');
   },
 });
 
@@ -472,7 +718,8 @@ tf.registerKernel({
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { past, qkv } = inputs as { past: tf.TensorInfo; qkv: tf.TensorInfo };
     const [BH, Tp, hd] = past.shape;
-    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('values', [BH, Tp + 1, hd], attrs as unknown as HeadAttrs), [past, qkv], 'float32');
+    const a = attrs as unknown as HeadAttrs & { base?: number };
+    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('values', [BH, Tp + 1, hd], a, a.base), [past, qkv], 'float32');
   },
 });
 
@@ -483,6 +730,29 @@ tf.registerKernel({
     const { qkv, keys, values, bias } = inputs as Record<string, tf.TensorInfo>;
     const a = attrs as unknown as HeadAttrs & { maxKeys: number };
     return (backend as WebGPUBackend).runWebGPUProgram(decodeAttentionProgram(qkv.shape[0], a, a.maxKeys), [qkv, keys, values, bias], 'float32');
+  },
+});
+
+tf.registerKernel({
+  kernelName: DECODE_EMBED,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { table, ids, positionTable, positions, gain, bias, w } = inputs as Record<string, tf.TensorInfo>;
+    const { epsilon } = attrs as unknown as { epsilon: number };
+    return (backend as WebGPUBackend).runWebGPUProgram(decodeEmbedProgram(ids.shape[0], table.shape[1], epsilon),
+      [table, ids, positionTable, positions, gain, bias, w], 'float32');
+  },
+});
+
+tf.registerKernel({
+  kernelName: DECODE_BLOCK,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { row, keys, values, bias, pack, table } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const a = attrs as unknown as HeadAttrs & { f: number; maxKeys: number; epsilon: number; k: number };
+    const tail = table ? 'logits' : 'next';
+    const program = decodeBlockProgram(row!.shape[0], a, a.f, a.maxKeys, a.epsilon, a.k, tail, table?.shape[0] ?? 0);
+    return (backend as WebGPUBackend).runWebGPUProgram(program, [row!, keys!, values!, bias!, pack!, ...(table ? [table] : [])], 'float32');
   },
 });
 
@@ -682,6 +952,85 @@ export function decodeAttention(qkv: tf.Tensor2D, H: number, bias: tf.Tensor4D, 
   const v = tf.engine().runKernel(APPEND_VALUES, { past: pastV, qkv }, heads) as tf.Tensor3D;
   const y = tf.engine().runKernel(DECODE_ATTENTION, { qkv, keys: kT, values: v, bias }, { H, hd, maxKeys } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
   return { y, kT, v };
+}
+
+/**
+ * Each block's packed weights for `decodeStep` (`blockPackNames`), kept across decode steps and sampler
+ * calls, keyed by the model's token embedding (a variable: the same object for the model's life) and
+ * rebuilt when any weight has changed since (an update assigns new data, so its data ids change). A
+ * rebuild is one concatenation per block, once per update rather than once per step.
+ */
+const packsByModel = new WeakMap<tf.Tensor, { dataIds: unknown[]; packs: tf.Tensor1D[] }>();
+
+function blockPacks(weight: DecodeWeight, nLayer: number): tf.Tensor1D[] {
+  const key = weight('wte');
+  const tensors = Array.from({ length: nLayer }, (_, l) => blockPackNames(l, nLayer).map(weight));
+  const dataIds = tensors.flat().map((t) => t.dataId);
+  const held = packsByModel.get(key);
+  if (held && held.dataIds.length === dataIds.length && held.dataIds.every((id, i) => id === dataIds[i])) return held.packs;
+  held?.packs.forEach((p) => p.dispose());
+  const packs = tf.tidy(() => tensors.map((ts) => tf.concat(ts.map((t) => tf.reshape(t, [-1])), 0) as tf.Tensor1D));
+  // Kept out of the caller's tidy: they outlive this step.
+  packs.forEach((p) => tf.keep(p));
+  packsByModel.set(key, { dataIds, packs });
+  return packs;
+}
+
+/** Frees the packed decode weights held for a model (its token embedding `wte`), if any. */
+export function releaseDecodePacks(wte: tf.Tensor): void {
+  packsByModel.get(wte)?.packs.forEach((p) => p.dispose());
+  packsByModel.delete(wte);
+}
+
+/** The weights of a decode step, by the model's parameter names (./gpt parameterShapes). */
+
+export type DecodeWeight = (name: string) => tf.Tensor;
+
+/**
+ * One whole decode step on WebGPU (one new position per row) in 3 dispatches per block plus one, or null
+ * elsewhere or where its workgroup arrays would not fit: `AzrDecodeEmbed` (embeddings, the first
+ * LayerNorm and projection), then per block the key and value appended to copies of its cache and
+ * `AzrDecodeBlock` (attention, output projection, MLP, both residuals, and the next block's LayerNorm and
+ * projection, or for the last block the final LayerNorm and the logits). Between them each row travels as
+ * one packed row [x | qkv], and each block's weights as one packed tensor (`blockPacks`). Per-op fused kernels (normProject, decodeAttention, decodeMlp) take 6 per
+ * block plus 2: 26 against 14 for the default model. Returns the logits [B, V] and the extended cache.
+ * No gradient: inference only.
+ */
+export function decodeStep(
+  weight: DecodeWeight, dims: { nLayer: number; nHead: number; maxKeys: number }, ids: tf.Tensor1D, positions: tf.Tensor1D,
+  bias: tf.Tensor4D, past: ReadonlyArray<{ kT: tf.Tensor3D; v: tf.Tensor3D }>, epsilon: number, k: number,
+): { logits: tf.Tensor2D; cache: Array<{ kT: tf.Tensor3D; v: tf.Tensor3D }> } | null {
+  if (!fusedWebGPU() || ids.dtype !== 'int32' || positions.dtype !== 'int32') return null;
+  const { nLayer, nHead: H, maxKeys } = dims;
+  const wte = weight('wte');
+  const B = ids.shape[0];
+  const d = wte.shape[1] as number;
+  const f = weight('h.0.mlp.w1').shape[1] as number;
+  const hd = d / H;
+  // The block's workgroup arrays: q, the attended heads, two residual streams and a normed row (5d), the
+  // hidden layer (f), one head's scores over the cache (maxKeys), the reductions' and the value mix's
+  // partial sums: within WebGPU's guaranteed 16 KB. The embedding kernel binds all 8 of WebGPU's
+  // guaranteed storage buffers. The value mix splits the threads into groups of one head's width.
+  const fits = 5 * d + f + maxKeys + 2 * DECODE_THREADS <= 4096 && DECODE_THREADS % hd === 0;
+  if (B > DECODE_MAX_ROWS || !fits || past.length !== nLayer || past[0].kT.shape[2] + 1 > maxKeys) return null;
+  const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) =>
+    tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const packs = blockPacks(weight, nLayer);
+  let row = run(DECODE_EMBED, {
+    table: wte, ids, positionTable: weight('wpe'), positions, gain: weight('h.0.ln1.g'), bias: weight('h.0.ln1.b'), w: weight('h.0.attn.wqkv'),
+  }, { epsilon }) as tf.Tensor2D;
+  const cache: Array<{ kT: tf.Tensor3D; v: tf.Tensor3D }> = [];
+  for (let l = 0; l < nLayer; l++) {
+    const heads = { H, hd, base: d };
+    const kT = run(APPEND_KEYS, { past: past[l].kT, qkv: row }, heads) as tf.Tensor3D;
+    const v = run(APPEND_VALUES, { past: past[l].v, qkv: row }, heads) as tf.Tensor3D;
+    cache.push({ kT, v });
+    const next = run(DECODE_BLOCK, { row, keys: kT, values: v, bias, pack: packs[l], ...(l === nLayer - 1 ? { table: wte } : {}) },
+      { H, hd, f, maxKeys, epsilon, k }) as tf.Tensor2D;
+    row.dispose();
+    row = next;
+  }
+  return { logits: row, cache };
 }
 
 /** One AdamW update of a parameter on WebGPU, [param′, m′, v′], or null elsewhere (./adamw then uses
