@@ -174,6 +174,20 @@ export function microBatches(lengths: number[], maxTokens: number, maxScores = m
  */
 export const MICRO_BATCH_COST: Readonly<Record<string, number>> = { wasm: 32, cpu: 8 };
 
+/**
+ * How much larger than the caps (`microBatchCaps`, set by tfjs-wasm's heap) a pass may be on a backend.
+ * On WebGPU a pass is ≈ 380 dispatches (default model) and the GPU has memory to spare: 2× takes a default
+ * self-play update from 3 passes to 2 (four steps' lengths, RESULTS pass 13), while a pass's attention
+ * scores stay at most 2 M entries per head (32 MB a layer for 4 heads), well inside WebGPU's guaranteed
+ * 128 MB per binding.
+ */
+export const MICRO_BATCH_SCALE: Readonly<Record<string, number>> = { webgpu: 2 };
+
+/** `MICRO_BATCH_SCALE` of a backend (1 where it is not listed). */
+export function microBatchScale(backend: string): number {
+  return MICRO_BATCH_SCALE[backend] ?? 1;
+}
+
 /** `MICRO_BATCH_COST` of a backend, or the fewest passes where it is not listed. */
 export function microBatchCost(backend: string): number {
   return MICRO_BATCH_COST[backend] ?? FEWEST_PASSES;

@@ -4,7 +4,7 @@
 import { AdamW } from './adamw';
 import { GPT } from './gpt';
 import {
-  crossEntropyLoss, microBatchCaps, microBatchCost, microBatches, packLM, packPolicy, policyLoss, targetLogProbs,
+  crossEntropyLoss, microBatchCaps, microBatchCost, microBatches, microBatchScale, packLM, packPolicy, policyLoss, targetLogProbs,
   type LMExample, type PackedBatch, type PolicyLossOptions, type Trajectory,
 } from './loss';
 import { tf } from './tf';
@@ -49,10 +49,14 @@ export class NonFiniteGradientError extends Error {
   }
 }
 
-/** Micro-batches of these sequence lengths for this model on the current backend (`microBatchCaps`: default 8192 positions). */
+/**
+ * Micro-batches of these sequence lengths for this model on the current backend (`microBatchCaps`: default
+ * 8192 positions, times the backend's `microBatchScale`).
+ */
 export function microBatchGroups(model: GPT, lengths: number[], maxTokens = 8192): number[][] {
-  const caps = microBatchCaps(model.config, maxTokens);
-  return microBatches(lengths, caps.maxTokens, caps.maxScores, microBatchCost(tf.getBackend()));
+  const backend = tf.getBackend();
+  const caps = microBatchCaps(model.config, maxTokens * microBatchScale(backend));
+  return microBatches(lengths, caps.maxTokens, caps.maxScores, microBatchCost(backend));
 }
 
 /** Next-token cross-entropy on marked targets, one AdamW step. */
