@@ -11,7 +11,7 @@
 // before masking the next one), and one JS generator makes the draws reproducible on every backend.
 import type { DecodeConstraint } from './constraint';
 import { GPT, MASKED, disposeCache, type KVCache } from './gpt';
-import { microBatchCost, microBatches } from './loss';
+import { microBatchCost, microBatches, microBatchScale } from './loss';
 import { Rng } from './rng';
 import { tf } from './tf';
 import { gatherRows } from './wasm-kernels';
@@ -46,7 +46,7 @@ export interface SampleOptions {
   seed?: number;
   /** Decode against cached keys and values (default) or recompute the whole prefix at every step. */
   kvCache?: boolean;
-  /** Padded prompt positions per prefill pass (rows are prefilled in chunks): bounds memory. Default 8192. */
+  /** Padded prompt positions per prefill pass (rows are prefilled in chunks): bounds memory. Default 8192 (16,384 on WebGPU). */
   maxPrefillTokens?: number;
 }
 
@@ -114,7 +114,9 @@ export async function sample(model: GPT, requests: SampleRequest[], options: Sam
   let ids = live.map((row) => [...new Array<number>(row.pad).fill(0), ...requests[row.request].prompt]);
   const picker = new Picker(V, topK, options.greedy ?? false, rng);
   let cache: KVCache | undefined;
-  const prefillTokens = options.maxPrefillTokens ?? 8192;
+  // WebGPU takes larger passes (`microBatchScale`): a default propose phase's prompts then prefill in one
+  // pass, with no caches to pad, join and reorder.
+  const prefillTokens = options.maxPrefillTokens ?? 8192 * microBatchScale(tf.getBackend());
   let logits = prefill(model, live, ids, useCache, prefillTokens);
   try {
     for (let step = 0; ; step++) {
