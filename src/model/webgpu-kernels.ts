@@ -992,9 +992,9 @@ export type DecodeWeight = (name: string) => tf.Tensor;
  * LayerNorm and projection), then per block the key and value appended to copies of its cache and
  * `AzrDecodeBlock` (attention, output projection, MLP, both residuals, and the next block's LayerNorm and
  * projection, or for the last block the final LayerNorm and the logits). Between them each row travels as
- * one packed row [x | qkv], and each block's weights as one packed tensor (`blockPacks`). Per-op fused kernels (normProject, decodeAttention, decodeMlp) take 6 per
- * block plus 2: 26 against 14 for the default model. Returns the logits [B, V] and the extended cache.
- * No gradient: inference only.
+ * one packed row [x | qkv], and each block's weights as one packed tensor (`blockPacks`). The per-op
+ * kernels (normProject, decodeAttention, decodeMlp) take 6 per block plus 2: 26 against 13 for the
+ * default model. Returns the logits [B, V] and the extended cache. No gradient: inference only.
  */
 export function decodeStep(
   weight: DecodeWeight, dims: { nLayer: number; nHead: number; maxKeys: number }, ids: tf.Tensor1D, positions: tf.Tensor1D,
@@ -1007,10 +1007,9 @@ export function decodeStep(
   const d = wte.shape[1] as number;
   const f = weight('h.0.mlp.w1').shape[1] as number;
   const hd = d / H;
-  // The block's workgroup arrays: q, the attended heads, two residual streams and a normed row (5d), the
-  // hidden layer (f), one head's scores over the cache (maxKeys), the reductions' and the value mix's
-  // partial sums: within WebGPU's guaranteed 16 KB. The embedding kernel binds all 8 of WebGPU's
-  // guaranteed storage buffers. The value mix splits the threads into groups of one head's width.
+  // The block's workgroup arrays (q, the attended heads, two residual streams and a normed row: 5d; the
+  // hidden layer; one head's scores over the cache; the reductions' and the value mix's partial sums)
+  // within WebGPU's guaranteed 16 KB, and the value mix's groups of one head's width.
   const fits = 5 * d + f + maxKeys + 2 * DECODE_THREADS <= 4096 && DECODE_THREADS % hd === 0;
   if (B > DECODE_MAX_ROWS || !fits || past.length !== nLayer || past[0].kT.shape[2] + 1 > maxKeys) return null;
   const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) =>
