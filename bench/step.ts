@@ -51,7 +51,7 @@ await runSection(async ({ opts }) => {
   let gpuWork: Record<string, { dispatches: number; reads: number; calls: number }> = {};
   let generateCalls = 0;
   if (backend === 'webgpu') {
-    const counted = <A extends unknown[], R>(label: (args: A) => string, f: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    const counted = <A extends unknown[], R>(label: () => string, f: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
       const proto = Object.getPrototypeOf(tf.backend()) as { read: (...a: unknown[]) => Promise<unknown> };
       const read = proto.read;
       let reads = 0;
@@ -59,7 +59,7 @@ await runSection(async ({ opts }) => {
       let result: R | undefined;
       try {
         const dispatches = await countDispatches(async () => { result = await f(...args); });
-        const entry = (gpuWork[label(args)] ??= { dispatches: 0, reads: 0, calls: 0 });
+        const entry = (gpuWork[label()] ??= { dispatches: 0, reads: 0, calls: 0 });
         entry.dispatches += dispatches;
         entry.reads += reads;
         entry.calls++;

@@ -186,15 +186,17 @@ export class GPT {
     // kernel, fuse each LayerNorm into the projection that follows it and run each MLP as one kernel
     // (./ops embedAt, layerNormMatmul, mlpResidual, layerNormMatmulTransposed).
     const decoding = o.past !== undefined && rate === 0;
-    if (decoding && T === 1 && o.positions && o.attnBias && !o.rows) {
+    // With positions given (sampling): each row's tokens and positions, flat.
+    const flat = o.positions ? [tf.reshape(ids, [B * T]) as tf.Tensor1D, tf.reshape(o.positions, [B * T]) as tf.Tensor1D] : undefined;
+    if (decoding && T === 1 && flat && o.attnBias && !o.rows) {
       // On WebGPU the whole step is one chain of fused kernels, 3 dispatches a block.
       const step = fusedDecodeStep((name) => this.param(name), { nLayer: this.config.nLayer, nHead: H, maxKeys: contextLength },
-        tf.reshape(ids, [B]) as tf.Tensor1D, tf.reshape(o.positions, [B]) as tf.Tensor1D, o.attnBias, o.past!);
+        flat[0], flat[1], o.attnBias, o.past!);
       if (step) return { logits: step.logits, cache: o.returnCache ? step.cache : undefined };
     }
     let x: tf.Tensor2D;
-    if (o.positions) {
-      const [tokens, positions] = [tf.reshape(ids, [B * T]) as tf.Tensor1D, tf.reshape(o.positions, [B * T]) as tf.Tensor1D];
+    if (flat) {
+      const [tokens, positions] = flat;
       x = decoding ? embedAt(p('wte'), tokens, p('wpe'), positions) : add(embed(p('wte'), tokens), embed(p('wpe'), positions));
     } else {
       if (T > contextLength) throw new RangeError(`sequence length ${T} exceeds contextLength ${contextLength}`);

@@ -13,7 +13,7 @@
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
 import { fusedGelu, fusedLayerNorm, simdMatMul, simdMatMulAvailable } from './wasm-simd-kernels';
-import { decodeMlp, decodeStep, embedSum, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
+import { decodeMlp, decodeStep, embedSum, type DecodeCache, type DecodeDims, type DecodeWeight, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -273,8 +273,10 @@ export function mlpResidual(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D
  * embeddings to the logits, in 3 dispatches per block plus one (./webgpu-kernels decodeStep), or null
  * where it does not run (then the block-by-block path of ./gpt forward does).
  */
-export function fusedDecodeStep(...args: Parameters<typeof decodeStep> extends [...infer Head, number, number] ? Head : never): ReturnType<typeof decodeStep> {
-  return decodeStep(...args, LAYER_NORM_EPSILON, GELU_K);
+export function fusedDecodeStep(
+  weight: DecodeWeight, dims: DecodeDims, ids: tf.Tensor1D, positions: tf.Tensor1D, bias: tf.Tensor4D, past: DecodeCache,
+): ReturnType<typeof decodeStep> {
+  return decodeStep(weight, dims, ids, positions, bias, past, LAYER_NORM_EPSILON, GELU_K);
 }
 
 /** Inverted dropout with a seeded mask (identity when rate is 0). */

@@ -536,26 +536,38 @@ function packedRowWrite(d: number, w: (k: string, col: string) => string): strin
 }
 
 /**
+ * A decode-step program of one workgroup (DECODE_THREADS) per row of its [B, n] output: `declarations`
+ * (WGSL at module scope), then `body` inside `main` with the row b, the thread tid and inRange in scope.
+ * Shapes come from uniforms, never from constants: one compiled program serves every batch size and
+ * cache length.
+ */
+function decodeRowProgram(variableNames: string[], outputShape: number[], shaderKey: string, declarations: string, body: string): WebGPUProgram {
+  return {
+    variableNames,
+    outputShape,
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(outputShape[0]),
+    workgroupSize: [DECODE_THREADS, 1, 1],
+    shaderKey,
+    getUserCode: () => `${declarations}
+    fn main(index : i32) {
+      let b = index / ${DECODE_THREADS};
+      let tid = i32(localId.x);
+      let inRange = b < uniforms.outShape[0];${body}
+    }`,
+  };
+}
+
+/**
  * The start of a decode step: the embeddings of each row's token at its position, and the first block's
  * LayerNorm and query/key/value projection, as one packed row [x | qkv] per sequence ([B, 4d]); one
  * workgroup per row.
  */
 function decodeEmbedProgram(B: number, d: number, epsilon: number): WebGPUProgram {
-  return {
-    variableNames: ['table', 'ids', 'positionTable', 'positions', 'gain', 'bias', 'w'],
-    outputShape: [B, 4 * d],
-    dispatchLayout: { x: [0, 1] },
-    dispatch: dispatchOf(B),
-    workgroupSize: [DECODE_THREADS, 1, 1],
-    shaderKey: `azrDecodeEmbed_${d}_${epsilon}`,
-    getUserCode: () => `
+  return decodeRowProgram(['table', 'ids', 'positionTable', 'positions', 'gain', 'bias', 'w'], [B, 4 * d], `azrDecodeEmbed_${d}_${epsilon}`, `
     ${workgroupReduce({ reduceSum: (a, b) => `${a} + ${b}` }, DECODE_THREADS)}
     var<workgroup> stream : array<f32, ${d}>;
-    var<workgroup> normed : array<f32, ${d}>;
-    fn main(index : i32) {
-      let b = index / ${DECODE_THREADS};
-      let tid = i32(localId.x);
-      let inRange = b < uniforms.outShape[0];
+    var<workgroup> normed : array<f32, ${d}>;`, `
       if (inRange) {
         let token = i32(getIds(b));
         let position = i32(getPositions(b));
@@ -565,9 +577,7 @@ function decodeEmbedProgram(B: number, d: number, epsilon: number): WebGPUProgra
       }
       workgroupBarrier();
       ${sharedLayerNorm('stream', 'normed', d, epsilon, (k) => `getGain(${k})`, (k) => `getBias(${k})`)}
-      ${packedRowWrite(d, (k, col) => `getW(${k}, ${col})`)}
-    }`,
-  };
+      ${packedRowWrite(d, (k, col) => `getW(${k}, ${col})`)}`);
 }
 
 /**
@@ -618,14 +628,8 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
           setOutputAtCoords(b, col, acc);
         }
       }`;
-  return {
-    variableNames: ['row', 'keys', 'values', 'bias', 'pack', ...(tail === 'logits' ? ['table'] : [])],
-    outputShape: [B, tail === 'next' ? 4 * d : V],
-    dispatchLayout: { x: [0, 1] },
-    dispatch: dispatchOf(B),
-    workgroupSize: [DECODE_THREADS, 1, 1],
-    shaderKey: `azrDecodeBlock_${H}_${hd}_${f}_${maxKeys}_${epsilon}_${k}_${tail}`,
-    getUserCode: () => `
+  const variableNames = ['row', 'keys', 'values', 'bias', 'pack', ...(tail === 'logits' ? ['table'] : [])];
+  return decodeRowProgram(variableNames, [B, tail === 'next' ? 4 * d : V], `azrDecodeBlock_${H}_${hd}_${f}_${maxKeys}_${epsilon}_${k}_${tail}`, `
     ${workgroupReduce({ reduceMax: (a, b) => `max(${a}, ${b})`, reduceSum: (a, b) => `${a} + ${b}` }, DECODE_THREADS)}
     var<workgroup> q : array<f32, ${d}>;
     var<workgroup> weights : array<f32, ${maxKeys}>;
@@ -634,12 +638,7 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
     var<workgroup> normed : array<f32, ${d}>;
     var<workgroup> hidden : array<f32, ${f}>;
     var<workgroup> stream : array<f32, ${d}>;
-    var<workgroup> mixed : array<f32, ${DECODE_THREADS}>;
-    fn main(index : i32) {
-      let b = index / ${DECODE_THREADS};
-      let tid = i32(localId.x);
-      // Shapes come from uniforms: one compiled program serves every batch size and cache length.
-      let inRange = b < uniforms.outShape[0];
+    var<workgroup> mixed : array<f32, ${DECODE_THREADS}>;`, `
       let tk = uniforms.keysShape[2];
       if (inRange) {
         for (var c = tid; c < ${d}; c += ${DECODE_THREADS}) {
@@ -696,9 +695,7 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
       }
       workgroupBarrier();
       ${sharedLayerNorm('stream', 'normed', d, epsilon, (i) => at(o.gain, i), (i) => at(o.shift, i))}
-      ${write}
-    }`,
-  };
+      ${write}`);
 }
 
 tf.registerKernel({
@@ -983,8 +980,11 @@ export function releaseDecodePacks(wte: tf.Tensor): void {
 }
 
 /** The weights of a decode step, by the model's parameter names (./gpt parameterShapes). */
-
 export type DecodeWeight = (name: string) => tf.Tensor;
+/** The model's blocks and heads, and its context length (the most keys a cache holds). */
+export interface DecodeDims { nLayer: number; nHead: number; maxKeys: number }
+/** Each block's cached keys (kT [B·H, hd, T]) and values (v [B·H, T, hd]), as ./attention LayerCache. */
+export type DecodeCache = Array<{ kT: tf.Tensor3D; v: tf.Tensor3D }>;
 
 /**
  * One whole decode step on WebGPU (one new position per row) in 3 dispatches per block plus one, or null
@@ -997,9 +997,9 @@ export type DecodeWeight = (name: string) => tf.Tensor;
  * default model. Returns the logits [B, V] and the extended cache. No gradient: inference only.
  */
 export function decodeStep(
-  weight: DecodeWeight, dims: { nLayer: number; nHead: number; maxKeys: number }, ids: tf.Tensor1D, positions: tf.Tensor1D,
-  bias: tf.Tensor4D, past: ReadonlyArray<{ kT: tf.Tensor3D; v: tf.Tensor3D }>, epsilon: number, k: number,
-): { logits: tf.Tensor2D; cache: Array<{ kT: tf.Tensor3D; v: tf.Tensor3D }> } | null {
+  weight: DecodeWeight, dims: DecodeDims, ids: tf.Tensor1D, positions: tf.Tensor1D, bias: tf.Tensor4D, past: Readonly<DecodeCache>,
+  epsilon: number, k: number,
+): { logits: tf.Tensor2D; cache: DecodeCache } | null {
   if (!fusedWebGPU() || ids.dtype !== 'int32' || positions.dtype !== 'int32') return null;
   const { nLayer, nHead: H, maxKeys } = dims;
   const wte = weight('wte');
@@ -1018,7 +1018,7 @@ export function decodeStep(
   let row = run(DECODE_EMBED, {
     table: wte, ids, positionTable: weight('wpe'), positions, gain: weight('h.0.ln1.g'), bias: weight('h.0.ln1.b'), w: weight('h.0.attn.wqkv'),
   }, { epsilon }) as tf.Tensor2D;
-  const cache: Array<{ kT: tf.Tensor3D; v: tf.Tensor3D }> = [];
+  const cache: DecodeCache = [];
   for (let l = 0; l < nLayer; l++) {
     const heads = { H, hd, base: d };
     const kT = run(APPEND_KEYS, { past: past[l].kT, qkv: row }, heads) as tf.Tensor3D;
