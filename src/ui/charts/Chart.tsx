@@ -7,6 +7,16 @@ import type { ChartSpec } from './specs';
 
 const HEIGHT = 130;
 
+/**
+ * Line width in CSS pixels. One, not more: where the canvas is rasterised in software (no GPU, as on this
+ * project's test machines) Skia strokes a 1-device-pixel line on its hairline path, while any wider line
+ * is stroked as a polygon. With 14 charts of 800 steps redrawn at once that frame's raster took 41 ms at
+ * 1.6 px and 10 ms at 1 px (2 px: 38, 1.25 px: 43), and its cost hardly grows with the steps drawn
+ * (100 → 1,300 steps: 6 → 11 ms), where at 1.6 px it grew from 18 to 46 ms: the tiny preset's long tasks
+ * that grew minute by minute (bench/RESULTS.md, pass 14).
+ */
+const LINE_WIDTH = 1;
+
 type Columns = [number[], ...(number | null)[][]];
 
 /**
@@ -97,7 +107,7 @@ export function Chart({ spec }: { spec: ChartSpec }) {
       series: [
         { label: 'step' },
         ...spec.series.map((s) => ({
-          label: s.label, stroke: s.color, width: 1.6, dash: s.dash, scale: s.axis ?? 'y', spanGaps: false,
+          label: s.label, stroke: s.color, width: LINE_WIDTH, dash: s.dash, scale: s.axis ?? 'y', spanGaps: false,
           points: { size: 4 },
         })),
       ],
