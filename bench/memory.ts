@@ -1,4 +1,5 @@
-// Memory section: many self-play steps of the tiny preset from scratch on wasm (`--opt steps=200`),
+// Memory section: many self-play steps of the tiny preset from scratch on wasm (`--opt steps=200`; on
+// WebGPU with `--opt backend=webgpu`, which adds the GPU memory the backend holds),
 // after each one a full GC (run with node --expose-gc) and a reading of the live tensor count, tfjs's
 // bytes, the wasm heap, the JS heap and the size of the task buffers' contents (their JSON). Slopes are
 // fitted after a warm-up, so one-time allocations (kernels, the first buffers) do not count.
@@ -27,6 +28,8 @@ interface Sample {
   ms: number;
   /** The step's peak tensor bytes (tf.profile). */
   peakBytes: number;
+  /** WebGPU: GPU bytes the backend holds (tensors and its buffer pool: numBytesAllocatedInGPU), else 0. */
+  gpuAllocated: number;
 }
 
 await runSection(async ({ quick, opts }) => {
@@ -55,6 +58,7 @@ await runSection(async ({ quick, opts }) => {
       samples.push({
         tensors: tf.memory().numTensors, tfBytes: tf.memory().numBytes, wasmHeap: wasmHeap(),
         jsHeap: process.memoryUsage().heapUsed, bufferBytes: bufferBytes(), ms: metrics.stepMs, peakBytes: profile.peakBytes,
+        gpuAllocated: (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? 0,
       });
       if ((i + 1) % 50 === 0) log(`memory: ${i + 1} steps, ${samples[i].tensors} tensors`);
     }
@@ -94,6 +98,12 @@ await runSection(async ({ quick, opts }) => {
     wasmHeapGrowth: growths.map(({ step, bytes, newPeak }) => [step, bytes, newPeak]),
     wasmHeapGrowthUnexplainedAfterWarmupBytes: growths.filter((g) => g.step > warm && !g.newPeak).reduce((n, g) => n + g.bytes, 0),
     peakTensorBytes: { max: Math.max(...samples.map((x) => x.peakBytes)) },
+    // WebGPU (`--opt backend=webgpu`): the GPU memory the backend holds, its buffer pool included, which
+    // ./src/model/webgpu-pool keeps to about one step's working set.
+    ...(backend === 'webgpu' ? {
+      gpuAllocatedSlopeBytesPerStep: fit('gpuAllocated'),
+      gpuAllocatedBytes: { afterWarmup: first.gpuAllocated, last: last.gpuAllocated, max: Math.max(...samples.map((x) => x.gpuAllocated)) },
+    } : {}),
     // Each step runs under tf.profile (for its peak bytes), which slows it: these are not speed figures.
     msPerStepProfiled: { first: round(samples[0].ms), afterWarmup: round(first.ms), last: round(last.ms) },
   };

@@ -166,7 +166,7 @@ export function selfAttention(qkv: tf.Tensor2D, B: number, H: number, bias: tf.T
   return op(qkv) as tf.Tensor2D;
 }
 
-/** Keys and values of one layer in the sampler's cache: kT [B·H, hd, Tk], v [B·H, Tk, hd] (on wasm Tk may include room, see attendWithCache). */
+/** Keys and values of one layer in the sampler's cache: kT [B·H, hd, Tk], v [B·H, Tk, hd] (on wasm and WebGPU Tk may include room, see attendWithCache). */
 export interface LayerCache {
   kT: tf.Tensor3D;
   v: tf.Tensor3D;
@@ -184,7 +184,8 @@ export function cacheOf(qkv: tf.Tensor2D, B: number, H: number): LayerCache {
  * its Tk says how many keys there are, past ones first. On wasm a cache may have room beyond its keys
  * (kT [B·H, hd, C], v [B·H, C, hd], C ≥ Tk − T), and the extension is written into that room: extend a
  * cache once (as the sampler does, step after step), since extending the same `past` twice would write
- * the second call's keys over the first result's.
+ * the second call's keys over the first result's. On WebGPU a decode step's cache is a new tensor with
+ * room (./webgpu-kernels cacheColumns), so that its buffer has the size of the step before's.
  */
 export function attendWithCache(qkv: tf.Tensor2D, B: number, H: number, bias: tf.Tensor4D, past: LayerCache, maxKeys: number): { y: tf.Tensor2D; cache: LayerCache } {
   const D = dims(qkv, B, H);
@@ -197,8 +198,12 @@ export function attendWithCache(qkv: tf.Tensor2D, B: number, H: number, bias: tf
     return { y: r.y, cache: { kT: r.kT, v: r.v } };
   }
   const [q, k, v] = headsOf(qkv, D);
-  const kT = tf.concat([past.kT, swap(k)], 2);
-  const v3 = tf.concat([past.v, v], 1);
+  // A cache grown on wasm or WebGPU may have room past its keys; only the keys held count here.
+  const held = bias.shape[3] - D.T;
+  const pastKT = past.kT.shape[2] > held ? tf.slice(past.kT, [0, 0, 0], [-1, -1, held]) : past.kT;
+  const pastV = past.v.shape[1] > held ? tf.slice(past.v, [0, 0, 0], [-1, held, -1]) : past.v;
+  const kT = tf.concat([pastKT, swap(k)], 2);
+  const v3 = tf.concat([pastV, v], 1);
   const Tk = kT.shape[2];
   const scores = tf.add(tf.reshape(tf.matMul(q, kT), [B, D.H, D.T, Tk]), bias);
   const p = tf.reshape(tf.softmax(scores), [B * D.H, D.T, Tk]) as tf.Tensor3D;

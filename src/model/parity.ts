@@ -6,10 +6,11 @@ import { AdamW } from './adamw';
 import { GPT, makeConfig } from './gpt';
 import { crossEntropyLoss, packLM } from './loss';
 import { initNodeBackend, installNodeWebGPU, releaseNodeWebGPU } from './node-backend';
-import { sample } from './sampler';
+import { sample, type SampleResult } from './sampler';
 import { tf, type BackendName } from './tf';
 import { lmStep, policyStep } from './train';
 import { countDispatches } from './webgpu-kernels';
+import { releaseIdleGpuBuffers } from './webgpu-pool';
 
 export interface ParityReport {
   backend: BackendName;
@@ -25,7 +26,39 @@ export interface ParityReport {
   sampledSame: boolean;
   /** WebGPU only: our fused kernels (./webgpu-kernels) against tfjs's ops on the same backend. */
   fused?: FusedReport;
+  /** WebGPU only: the buffer pool after `releaseIdleGpuBuffers` (./webgpu-pool). */
+  pool?: PoolReport;
   ok: boolean;
+}
+
+export interface PoolReport {
+  /** Whether the backend's pool is the one ./webgpu-pool knows (tfjs-backend-webgpu 4.x). */
+  tracked: boolean;
+  /** GPU bytes allocated by a sampling run repeated after a release: 0 when the release kept the
+   * buffers the run before had used. */
+  repeatAllocatedBytes: number;
+  /** Pooled GPU bytes (allocated, not in use) after a second release with no work since the first: 0
+   * when the release destroys every buffer nothing took. */
+  idlePooledBytes: number;
+}
+
+/** Sampling runs of one shape with releases between them: what the pool keeps and what it lets go. */
+async function poolCheck(): Promise<PoolReport> {
+  const model = new GPT(config, 13);
+  const run = () => sample(model, [{ prompt: [2, 5, 7] }, { prompt: [4] }], { maxNewTokens: 6, endToken: -1, temperature: 1, seed: 2 });
+  const gpu = () => tf.memory() as tf.MemoryInfo & { numBytesInGPU: number; numBytesAllocatedInGPU: number };
+  await run();
+  const { tracked } = releaseIdleGpuBuffers();
+  await run();
+  releaseIdleGpuBuffers();
+  const before = gpu().numBytesAllocatedInGPU;
+  await run();
+  const repeatAllocatedBytes = gpu().numBytesAllocatedInGPU - before;
+  releaseIdleGpuBuffers();
+  releaseIdleGpuBuffers();
+  const idlePooledBytes = gpu().numBytesAllocatedInGPU - gpu().numBytesInGPU;
+  model.dispose();
+  return { tracked, repeatAllocatedBytes, idlePooledBytes };
 }
 
 export interface FusedReport {
@@ -33,6 +66,9 @@ export interface FusedReport {
   sameTokens: boolean;
   /** Largest difference of those tokens' log-probs. */
   logProbDiff: number;
+  /** The same over responses long enough for the fused decode's cache to grow its room twice (past 32 and
+   * 64 keys), of three lengths, so the finished rows are dropped from the cache on the way. */
+  long: { sameTokens: boolean; logProbDiff: number; keys: number };
   /** GPU programs dispatched by one KV-cache decode step's forward pass, fused and not (the whole fused step
    * is 3 per block plus one: ./webgpu-kernels decodeStep). */
   decodeDispatches: { fused: number; unfused: number };
@@ -159,17 +195,27 @@ async function defaultDecode(): Promise<FusedReport['defaultDecode']> {
   return { fused: fused.dispatches, unfused: ops.dispatches, logitsDiff: relDiff(fused.logits, ops.logits) };
 }
 
+/** Whether two sampling runs drew the same tokens, and the largest difference of their log-probs. */
+function compareSamples(a: SampleResult[], b: SampleResult[]): { sameTokens: boolean; logProbDiff: number } {
+  let logProbDiff = 0;
+  a.forEach((r, i) => r.logProbs.forEach((lp, j) => { logProbDiff = Math.max(logProbDiff, Math.abs(lp - (b[i].logProbs[j] ?? Infinity))); }));
+  return { sameTokens: JSON.stringify(a.map((r) => r.tokens)) === JSON.stringify(b.map((r) => r.tokens)), logProbDiff };
+}
+
 async function fusedAgainstOps(): Promise<FusedReport> {
   const model = new GPT(config, 9);
   const requests = [{ prompt: [2, 5, 7, 9] }, { prompt: [4, 8] }, { prompt: [6, 10, 12] }];
   const run = () => sample(model, requests, { maxNewTokens: 10, endToken: -1, temperature: 1, seed: 4 });
-  const fused = await withFused(true, run);
-  const ops = await withFused(false, run);
-  let logProbDiff = 0;
-  fused.forEach((r, i) => r.logProbs.forEach((lp, j) => { logProbDiff = Math.max(logProbDiff, Math.abs(lp - (ops[i].logProbs[j] ?? Infinity))); }));
+  const { sameTokens, logProbDiff } = compareSamples(await withFused(true, run), await withFused(false, run));
+  const longModel = new GPT(makeConfig('tiny', V, { contextLength: 96 }), 10);
+  const longRequests = [{ prompt: [2, 5, 7, 9], maxNewTokens: 75 }, { prompt: [4, 8], maxNewTokens: 30 }, { prompt: [6, 10, 12], maxNewTokens: 50 }];
+  const longRun = () => sample(longModel, longRequests, { maxNewTokens: 75, endToken: -1, temperature: 1, seed: 6 });
+  const long = { ...compareSamples(await withFused(true, longRun), await withFused(false, longRun)), keys: 4 + 75 };
+  longModel.dispose();
   const report = {
-    sameTokens: JSON.stringify(fused.map((r) => r.tokens)) === JSON.stringify(ops.map((r) => r.tokens)),
+    sameTokens,
     logProbDiff,
+    long,
     decodeDispatches: { fused: (await withFused(true, () => decodeOnce(model))).dispatches, unfused: (await withFused(false, () => decodeOnce(model))).dispatches },
     defaultDecode: await defaultDecode(),
     trainedWeightsDiff: 0,
@@ -212,13 +258,16 @@ export async function checkParity(backend: BackendName): Promise<ParityReport> {
     stepLossDiff: Math.abs(step.loss - ref.loss),
     sampledSame: JSON.stringify(got.sampled) === JSON.stringify(ref.sampled),
     fused: backend === 'webgpu' ? await fusedAgainstOps() : undefined,
+    pool: backend === 'webgpu' ? await poolCheck() : undefined,
   };
-  const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused === 3 * config.nLayer + 1
+  const poolOk = !report.pool || (report.pool.tracked && report.pool.repeatAllocatedBytes === 0 && report.pool.idlePooledBytes === 0);
+  const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4
+    && report.fused.long.sameTokens && report.fused.long.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused === 3 * config.nLayer + 1
     && report.fused.defaultDecode.fused === 3 * 4 + 1 && report.fused.defaultDecode.logitsDiff < 1e-4 && report.fused.trainedWeightsDiff < 1e-3 && report.fused.adamWDiff < 1e-6
     && report.fused.tensorsByRound.every((n) => n === report.fused!.tensorsByRound[0]));
   return {
     ...report,
-    ok: report.logitsDiff < 1e-3 && report.gradDiff < 1e-2 && report.lossDiff < 1e-4 && report.stepLossDiff < 1e-4 && report.sampledSame && fusedOk,
+    ok: report.logitsDiff < 1e-3 && report.gradDiff < 1e-2 && report.lossDiff < 1e-4 && report.stepLossDiff < 1e-4 && report.sampledSame && fusedOk && poolOk,
   };
 }
 

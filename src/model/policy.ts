@@ -10,6 +10,7 @@ import { createConstraint, minTokens, type ConstraintKind } from './grammar';
 import { sample, type SampleRequest } from './sampler';
 import { decode, encode, SPECIAL } from './tokenizer';
 import { policyStep, responseLogProbs } from './train';
+import { releaseIdleGpuBuffers } from './webgpu-pool';
 
 export class ModelPolicy implements Policy {
   readonly optimizer: AdamW;
@@ -64,7 +65,19 @@ export class ModelPolicy implements Policy {
     return out;
   }
 
+  /**
+   * One policy-gradient step over the trajectories. Self-play calls it once per step, so it is also where
+   * the WebGPU backend's buffer pool lets go of the sizes this step no longer used (./webgpu-pool).
+   */
   async update(trajectories: readonly PolicyTrajectory[], options: UpdateOptions): Promise<UpdateStats> {
+    try {
+      return await this.policyUpdate(trajectories, options);
+    } finally {
+      releaseIdleGpuBuffers();
+    }
+  }
+
+  private async policyUpdate(trajectories: readonly PolicyTrajectory[], options: UpdateOptions): Promise<UpdateStats> {
     const usable = trajectories.filter((t) => t.generation.responseIds.length > 0);
     if (usable.length === 0) return { loss: 0, entropy: 0, gradNorm: 0, clipFraction: 0, tokens: 0, klToReference: 0 };
     this.optimizer.learningRate = options.learningRate;

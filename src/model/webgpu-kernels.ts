@@ -368,8 +368,22 @@ interface HeadAttrs {
 }
 
 /**
- * The cache with this step's keys (`keys`: past kT [B·H, hd, Tp] → [B·H, hd, Tp + 1]) or values
- * (`values`: past v [B·H, Tp, hd] → [B·H, Tp + 1, hd]) appended, read from qkv [B, 3d].
+ * Columns of a decode step's cache: its keys rounded up to a multiple of CACHE_CHUNK (at most the context
+ * length). tfjs's WebGPU buffer pool reuses a freed buffer only for a request of exactly its size and never
+ * frees one, so a cache one column longer each step took a new buffer each step and kept every old one:
+ * for the default model's 48 rows, ≈ 200 KB × cache length a step, gigabytes a sampling call. With the
+ * room, a step's caches have the sizes of the step before's, whose buffers it gets back from the pool.
+ */
+const CACHE_CHUNK = 32;
+function cacheColumns(keys: number, maxKeys: number): number {
+  return Math.max(keys, Math.min(maxKeys, Math.ceil(keys / CACHE_CHUNK) * CACHE_CHUNK));
+}
+
+/**
+ * The cache with this step's keys (`keys`: past kT [B·H, hd, ≥ held] → [B·H, hd, C]) or values (`values`:
+ * past v [B·H, ≥ held, hd] → [B·H, C, hd]) written at column `held` (a uniform), read from qkv [B, 3d]:
+ * the past's first `held` columns are its keys, columns after the new one are room (zeros, never read:
+ * the programs that read a cache take their key count from the bias).
  */
 function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: HeadAttrs, base = 0): WebGPUProgram {
   const size = outShape.reduce((a, b) => a * b, 1);
@@ -383,16 +397,17 @@ function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: 
     dispatch: dispatchOf(Math.ceil(size / THREADS)),
     workgroupSize: [THREADS, 1, 1],
     size: true,
+    uniforms: 'held : i32,',
     shaderKey: `azrAppend_${which}_${H}_${hd}_${base}`,
     getUserCode: () => `
     fn main(index : i32) {
       if (index < uniforms.size) {
         let coords = getCoordsFromIndex(index);
-        let tp = uniforms.pastShape[${which === 'keys' ? 2 : 1}];
+        let held = uniforms.held;
         var value = 0.0;
-        if (${j} < tp) {
+        if (${j} < held) {
           value = getPast(coords.x, coords.y, coords.z);
-        } else {
+        } else if (${j} == held) {
           value = getQkv(coords.x / ${H}, ${offset} + (coords.x % ${H}) * ${hd} + ${c});
         }
         setOutputAtIndex(index, value);
@@ -461,7 +476,7 @@ function decodeAttentionProgram(B: number, { H, hd }: HeadAttrs, maxKeys: number
       let inRange = bh < uniforms.outShape[0] * ${H};
       let b = bh / ${H};
       let h = bh % ${H};
-      let tk = uniforms.keysShape[2];
+      let tk = uniforms.biasShape[3];
       if (inRange) {
         for (var c = tid; c < ${hd}; c += ${THREADS}) {
           q[c] = getQkv(b, h * ${hd} + c) * ${(1 / Math.sqrt(hd)).toExponential(9)};
@@ -639,7 +654,7 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
     var<workgroup> hidden : array<f32, ${f}>;
     var<workgroup> stream : array<f32, ${d}>;
     var<workgroup> mixed : array<f32, ${DECODE_THREADS}>;`, `
-      let tk = uniforms.keysShape[2];
+      let tk = uniforms.biasShape[3];
       if (inRange) {
         for (var c = tid; c < ${d}; c += ${DECODE_THREADS}) {
           q[c] = getRow(b, ${d} + c) * ${(1 / Math.sqrt(hd)).toExponential(9)};
@@ -698,14 +713,19 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
       ${write}`);
 }
 
+/** An append's heads, where the new column goes (`held`: the keys the past holds) and the result's columns. */
+type AppendAttrs = HeadAttrs & { base?: number; held: number; columns: number };
+
 tf.registerKernel({
   kernelName: APPEND_KEYS,
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { past, qkv } = inputs as { past: tf.TensorInfo; qkv: tf.TensorInfo };
-    const [BH, hd, Tp] = past.shape;
-    const a = attrs as unknown as HeadAttrs & { base?: number };
-    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('keys', [BH, hd, Tp + 1], a, a.base), [past, qkv], 'float32');
+    const a = attrs as unknown as AppendAttrs;
+    const [BH, hd, room] = past.shape;
+    if (a.held > room) throw new RangeError(`${APPEND_KEYS}: ${a.held} keys held in a cache of ${room} columns`);
+    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('keys', [BH, hd, a.columns], a, a.base), [past, qkv], 'float32',
+      [{ type: 'int32', data: [a.held] }]);
   },
 });
 
@@ -714,9 +734,11 @@ tf.registerKernel({
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { past, qkv } = inputs as { past: tf.TensorInfo; qkv: tf.TensorInfo };
-    const [BH, Tp, hd] = past.shape;
-    const a = attrs as unknown as HeadAttrs & { base?: number };
-    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('values', [BH, Tp + 1, hd], a, a.base), [past, qkv], 'float32');
+    const a = attrs as unknown as AppendAttrs;
+    const [BH, room, hd] = past.shape;
+    if (a.held > room) throw new RangeError(`${APPEND_VALUES}: ${a.held} values held in a cache of ${room} columns`);
+    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('values', [BH, a.columns, hd], a, a.base), [past, qkv], 'float32',
+      [{ type: 'int32', data: [a.held] }]);
   },
 });
 
@@ -936,15 +958,17 @@ export function geluForward<T extends tf.Tensor>(x: T, k: number): T | null {
 
 /**
  * One decode step's attention on WebGPU, or null elsewhere: qkv [B, 3d] of one new position per row,
- * the cache (kT [B·H, hd, Tp], v [B·H, Tp, hd]), the bias [B, 1, 1, Tp + 1]; returns y [B, d] and the
- * extended cache. `maxKeys` (the model's context length) sizes the kernel's score buffer.
+ * the cache (kT [B·H, hd, C], v [B·H, C, hd], its first Tp columns the keys held, C ≥ Tp), the bias
+ * [B, 1, 1, Tp + 1]; returns y [B, d] and the extended cache (Tp + 1 keys, with room: `cacheColumns`).
+ * `maxKeys` (the model's context length) sizes the kernel's score buffer.
  */
 export function decodeAttention(qkv: tf.Tensor2D, H: number, bias: tf.Tensor4D, pastKT: tf.Tensor3D, pastV: tf.Tensor3D, maxKeys: number): { y: tf.Tensor2D; kT: tf.Tensor3D; v: tf.Tensor3D } | null {
   if (!fusedWebGPU()) return null;
   const hd = pastKT.shape[1];
+  const keys = bias.shape[3];
   // The score buffer lives in workgroup memory (16 KB guaranteed): up to 4,096 keys.
-  if (pastKT.shape[2] + 1 > maxKeys || maxKeys > 4096 || hd > 256) return null;
-  const heads = { H, hd } as unknown as tf.NamedAttrMap;
+  if (keys > maxKeys || maxKeys > 4096 || hd > 256) return null;
+  const heads = { H, hd, held: keys - 1, columns: cacheColumns(keys, maxKeys) } as unknown as tf.NamedAttrMap;
   const kT = tf.engine().runKernel(APPEND_KEYS, { past: pastKT, qkv }, heads) as tf.Tensor3D;
   const v = tf.engine().runKernel(APPEND_VALUES, { past: pastV, qkv }, heads) as tf.Tensor3D;
   const y = tf.engine().runKernel(DECODE_ATTENTION, { qkv, keys: kT, values: v, bias }, { H, hd, maxKeys } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
@@ -983,7 +1007,8 @@ export function releaseDecodePacks(wte: tf.Tensor): void {
 export type DecodeWeight = (name: string) => tf.Tensor;
 /** The model's blocks and heads, and its context length (the most keys a cache holds). */
 export interface DecodeDims { nLayer: number; nHead: number; maxKeys: number }
-/** Each block's cached keys (kT [B·H, hd, T]) and values (v [B·H, T, hd]), as ./attention LayerCache. */
+/** Each block's cached keys (kT [B·H, hd, C]) and values (v [B·H, C, hd]), as ./attention LayerCache: the
+ * first T columns hold the keys (T from the bias), the rest is room. */
 export type DecodeCache = Array<{ kT: tf.Tensor3D; v: tf.Tensor3D }>;
 
 /**
@@ -1011,7 +1036,8 @@ export function decodeStep(
   // hidden layer; one head's scores over the cache; the reductions' and the value mix's partial sums)
   // within WebGPU's guaranteed 16 KB, and the value mix's groups of one head's width.
   const fits = 5 * d + f + maxKeys + 2 * DECODE_THREADS <= 4096 && DECODE_THREADS % hd === 0;
-  if (B > DECODE_MAX_ROWS || !fits || past.length !== nLayer || past[0].kT.shape[2] + 1 > maxKeys) return null;
+  const keys = bias.shape[3];
+  if (B > DECODE_MAX_ROWS || !fits || past.length !== nLayer || keys > maxKeys) return null;
   const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) =>
     tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
   const packs = blockPacks(weight, nLayer);
@@ -1020,7 +1046,7 @@ export function decodeStep(
   }, { epsilon }) as tf.Tensor2D;
   const cache: DecodeCache = [];
   for (let l = 0; l < nLayer; l++) {
-    const heads = { H, hd, base: d };
+    const heads = { H, hd, base: d, held: keys - 1, columns: cacheColumns(keys, maxKeys) };
     const kT = run(APPEND_KEYS, { past: past[l].kT, qkv: row }, heads) as tf.Tensor3D;
     const v = run(APPEND_VALUES, { past: past[l].v, qkv: row }, heads) as tf.Tensor3D;
     cache.push({ kT, v });
