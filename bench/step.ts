@@ -98,7 +98,9 @@ await runSection(async ({ opts }) => {
         validProposals: Object.values(m.proposals).reduce((n, p) => n + p.valid, 0),
         proposals: Object.values(m.proposals).reduce((n, p) => n + p.total, 0),
         update: { ...update, positionsPerSec: Math.round(update.paddedPositions / (m.phases.update / 1000)) },
-        ...(backend === 'webgpu' ? { gpuWork } : {}),
+        // WebGPU: the programs and read-backs by phase, and the GPU memory the backend holds after the step
+        // (its buffer pool included, which src/model/webgpu-pool keeps to about one step's working set).
+        ...(backend === 'webgpu' ? { gpuWork, gpuAllocatedBytes: (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? null } : {}),
       });
     }
     const last = records[records.length - 1];
