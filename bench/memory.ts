@@ -15,6 +15,7 @@ import { initNodeBackend } from '../src/model/node-backend';
 import { loadPolicyModel } from '../src/model/node-checkpoint';
 import { ModelPolicy } from '../src/model/policy';
 import { tf, type BackendName } from '../src/model/tf';
+import { gpuBytesHeld } from '../src/model/webgpu-pool';
 import { createNodeExecutor } from '../src/sandbox/node';
 import { log, round, runSection } from './harness';
 import { slope } from './lib';
@@ -58,7 +59,7 @@ await runSection(async ({ quick, opts }) => {
       samples.push({
         tensors: tf.memory().numTensors, tfBytes: tf.memory().numBytes, wasmHeap: wasmHeap(),
         jsHeap: process.memoryUsage().heapUsed, bufferBytes: bufferBytes(), ms: metrics.stepMs, peakBytes: profile.peakBytes,
-        gpuAllocated: (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? 0,
+        gpuAllocated: gpuBytesHeld() ?? 0,
       });
       if ((i + 1) % 50 === 0) log(`memory: ${i + 1} steps, ${samples[i].tensors} tensors`);
     }

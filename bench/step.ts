@@ -9,6 +9,7 @@ import { initNodeBackend, installNodeWebGPU } from '../src/model/node-backend';
 import { loadPolicyModel } from '../src/model/node-checkpoint';
 import { microBatchGroups } from '../src/model/train';
 import { countDispatches } from '../src/model/webgpu-kernels';
+import { gpuBytesHeld } from '../src/model/webgpu-pool';
 import { ModelPolicy } from '../src/model/policy';
 import { tf, type BackendName } from '../src/model/tf';
 import { createNodeExecutor, nodePoolSize } from '../src/sandbox/node';
@@ -100,7 +101,7 @@ await runSection(async ({ opts }) => {
         update: { ...update, positionsPerSec: Math.round(update.paddedPositions / (m.phases.update / 1000)) },
         // WebGPU: the programs and read-backs by phase, and the GPU memory the backend holds after the step
         // (its buffer pool included, which src/model/webgpu-pool keeps to about one step's working set).
-        ...(backend === 'webgpu' ? { gpuWork, gpuAllocatedBytes: (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? null } : {}),
+        ...(backend === 'webgpu' ? { gpuWork, gpuAllocatedBytes: gpuBytesHeld() } : {}),
       });
     }
     const last = records[records.length - 1];

@@ -716,31 +716,22 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
 /** An append's heads, where the new column goes (`held`: the keys the past holds) and the result's columns. */
 type AppendAttrs = HeadAttrs & { base?: number; held: number; columns: number };
 
-tf.registerKernel({
-  kernelName: APPEND_KEYS,
-  backendName: 'webgpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { past, qkv } = inputs as { past: tf.TensorInfo; qkv: tf.TensorInfo };
-    const a = attrs as unknown as AppendAttrs;
-    const [BH, hd, room] = past.shape;
-    if (a.held > room) throw new RangeError(`${APPEND_KEYS}: ${a.held} keys held in a cache of ${room} columns`);
-    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('keys', [BH, hd, a.columns], a, a.base), [past, qkv], 'float32',
-      [{ type: 'int32', data: [a.held] }]);
-  },
-});
-
-tf.registerKernel({
-  kernelName: APPEND_VALUES,
-  backendName: 'webgpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { past, qkv } = inputs as { past: tf.TensorInfo; qkv: tf.TensorInfo };
-    const a = attrs as unknown as AppendAttrs;
-    const [BH, room, hd] = past.shape;
-    if (a.held > room) throw new RangeError(`${APPEND_VALUES}: ${a.held} values held in a cache of ${room} columns`);
-    return (backend as WebGPUBackend).runWebGPUProgram(appendProgram('values', [BH, a.columns, hd], a, a.base), [past, qkv], 'float32',
-      [{ type: 'int32', data: [a.held] }]);
-  },
-});
+for (const [kernelName, which] of [[APPEND_KEYS, 'keys'], [APPEND_VALUES, 'values']] as const) {
+  tf.registerKernel({
+    kernelName,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { past, qkv } = inputs as { past: tf.TensorInfo; qkv: tf.TensorInfo };
+      const a = attrs as unknown as AppendAttrs;
+      // keys: kT [B·H, hd, room]; values: v [B·H, room, hd].
+      const [BH, room, hd] = which === 'keys' ? [past.shape[0], past.shape[2], past.shape[1]] : past.shape;
+      if (a.held > room) throw new RangeError(`${kernelName}: ${a.held} ${which} held in a cache of ${room} columns`);
+      const outShape = which === 'keys' ? [BH, hd, a.columns] : [BH, a.columns, hd];
+      return (backend as WebGPUBackend).runWebGPUProgram(appendProgram(which, outShape, a, a.base), [past, qkv], 'float32',
+        [{ type: 'int32', data: [a.held] }]);
+    },
+  });
+}
 
 tf.registerKernel({
   kernelName: DECODE_ATTENTION,
@@ -1045,8 +1036,8 @@ export function decodeStep(
     table: wte, ids, positionTable: weight('wpe'), positions, gain: weight('h.0.ln1.g'), bias: weight('h.0.ln1.b'), w: weight('h.0.attn.wqkv'),
   }, { epsilon }) as tf.Tensor2D;
   const cache: DecodeCache = [];
+  const heads = { H, hd, base: d, held: keys - 1, columns: cacheColumns(keys, maxKeys) };
   for (let l = 0; l < nLayer; l++) {
-    const heads = { H, hd, base: d, held: keys - 1, columns: cacheColumns(keys, maxKeys) };
     const kT = run(APPEND_KEYS, { past: past[l].kT, qkv: row }, heads) as tf.Tensor3D;
     const v = run(APPEND_VALUES, { past: past[l].v, qkv: row }, heads) as tf.Tensor3D;
     cache.push({ kT, v });

@@ -92,3 +92,8 @@ export function releaseIdleGpuBuffers(): PoolRelease {
   state.generation++;
   return { tracked: true, buffers, bytes };
 }
+
+/** The GPU bytes the WebGPU backend holds, its pool included (`numBytesAllocatedInGPU`), or null off WebGPU. */
+export function gpuBytesHeld(): number | null {
+  return (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? null;
+}
