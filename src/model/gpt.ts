@@ -16,7 +16,7 @@ import { tf } from './tf';
 import { attendWithCache, cacheOf, selfAttention, type LayerCache } from './attention';
 import { add, addPositions, dropout, embed, embedAt, fusedDecodeStep, gelu, layerNorm, layerNormMatmul, layerNormMatmulTransposed, matmul, matmulAdd, matmulTransposed, mlpResidual, selectRows } from './ops';
 import { Rng } from './rng';
-import { releaseDecodePacks } from './webgpu-kernels';
+import { isJoinedCache, type JoinedCache, releaseDecodePacks, splitJoinedCache } from './webgpu-kernels';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -82,8 +82,11 @@ export function parameterCount(c: GPTConfig): number {
   return parameterShapes(c).reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
 }
 
-/** Per layer, the keys and values of the positions seen so far (see ./attention). */
-export type KVCache = LayerCache[];
+/**
+ * The keys and values of the positions seen so far: per layer (see ./attention), or after a fused WebGPU
+ * decode step every layer's in one tensor (./webgpu-kernels JoinedCache).
+ */
+export type KVCache = LayerCache[] | JoinedCache;
 
 export interface ForwardOptions {
   /** Position of each token [B, T] (int32); default 0…T−1 in every row. */
@@ -194,6 +197,8 @@ export class GPT {
         flat[0], flat[1], o.attnBias, o.past!);
       if (step) return { logits: step.logits, cache: o.returnCache ? step.cache : undefined };
     }
+    // A joined cache on a step the fused chain declined (the kernels switched off mid-sampling): per layer.
+    const past = o.past && isJoinedCache(o.past) ? splitJoinedCache(o.past, this.config.nLayer, H, d) : o.past;
     let x: tf.Tensor2D;
     if (flat) {
       const [tokens, positions] = flat;
@@ -205,15 +210,15 @@ export class GPT {
     x = drop(x);
     if ((o.past || o.positions) && !o.attnBias) throw new Error('forward: attnBias is required with past or positions');
     const bias = o.attnBias ?? causalBias(T);
-    const cache: KVCache = [];
+    const cache: LayerCache[] = [];
 
     for (let l = 0; l < this.config.nLayer; l++) {
       const qkv = decoding
         ? layerNormMatmul(x, p1(`h.${l}.ln1.g`), p1(`h.${l}.ln1.b`), p(`h.${l}.attn.wqkv`))
         : matmul(layerNorm(x, p1(`h.${l}.ln1.g`), p1(`h.${l}.ln1.b`)), p(`h.${l}.attn.wqkv`));
       let y: tf.Tensor2D;
-      if (o.past) {
-        const r = attendWithCache(qkv, B, H, bias, o.past[l], contextLength);
+      if (past) {
+        const r = attendWithCache(qkv, B, H, bias, past[l], contextLength);
         y = r.y;
         cache.push(r.cache);
       } else {
@@ -248,9 +253,12 @@ export class GPT {
   }
 }
 
+/** The tensors a cache holds. */
+export function cacheTensors(cache: KVCache | undefined): tf.Tensor[] {
+  if (!cache) return [];
+  return isJoinedCache(cache) ? [cache.kv] : cache.flatMap((layer) => [layer.kT, layer.v]);
+}
+
 export function disposeCache(cache: KVCache | undefined): void {
-  for (const layer of cache ?? []) {
-    layer.kT.dispose();
-    layer.v.dispose();
-  }
+  tf.dispose(cacheTensors(cache));
 }

@@ -10,10 +10,11 @@
 //
 // Tensors a gradient needs must go through `save` (the forward pass's intermediates are disposed before
 // the backward pass runs).
+import type { LayerCache } from './attention';
 import { tf } from './tf';
 import { gatherRows, layerNormBackward, scatterAddRows } from './wasm-kernels';
 import { fusedGelu, fusedLayerNorm, simdMatMul, simdMatMulAvailable } from './wasm-simd-kernels';
-import { decodeMlp, decodeStep, embedSum, type DecodeCache, type DecodeDims, type DecodeWeight, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
+import { decodeMlp, decodeStep, embedSum, type DecodeDims, type JoinedCache, type DecodeWeight, fusedWebGPU, geluForward, layerNormBackwardWebGPU, layerNormForward, normProject } from './webgpu-kernels';
 
 type Save = (tensors: tf.Tensor[]) => void;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -270,11 +271,12 @@ export function mlpResidual(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D
 
 /**
  * Inference only (no gradient): a whole decode step of one new position per row on WebGPU, from the
- * embeddings to the logits, in 3 dispatches per block plus one (./webgpu-kernels decodeStep), or null
- * where it does not run (then the block-by-block path of ./gpt forward does).
+ * embeddings to the logits and the new keys and values into the joined cache, in one dispatch per block
+ * plus two (./webgpu-kernels decodeStep), or null where it does not run (then the block-by-block path of
+ * ./gpt forward does).
  */
 export function fusedDecodeStep(
-  weight: DecodeWeight, dims: DecodeDims, ids: tf.Tensor1D, positions: tf.Tensor1D, bias: tf.Tensor4D, past: DecodeCache,
+  weight: DecodeWeight, dims: DecodeDims, ids: tf.Tensor1D, positions: tf.Tensor1D, bias: tf.Tensor4D, past: ReadonlyArray<LayerCache> | JoinedCache,
 ): ReturnType<typeof decodeStep> {
   return decodeStep(weight, dims, ids, positions, bias, past, LAYER_NORM_EPSILON, GELU_K);
 }

@@ -3,7 +3,7 @@
 // Prints one JSON line. Run: npx tsx src/model/parity.ts webgpu   (exit code 0 = parity holds,
 // 2 = backend unavailable here). WebGPU without a GPU driver needs the env of swiftShaderEnv().
 import { AdamW } from './adamw';
-import { GPT, makeConfig } from './gpt';
+import { GPT, cacheTensors, disposeCache, makeConfig, type KVCache } from './gpt';
 import { crossEntropyLoss, packLM } from './loss';
 import { initNodeBackend, installNodeWebGPU, releaseNodeWebGPU } from './node-backend';
 import { sample, type SampleResult } from './sampler';
@@ -40,6 +40,9 @@ export interface PoolReport {
   /** Pooled GPU bytes (allocated, not in use) after a second release with no work since the first: 0
    * when the release destroys every buffer nothing took. */
   idlePooledBytes: number;
+  /** Sizes the pool still names with no buffer of that size, in use or free, after those releases: 0 when
+   * a release drops a size's keys once its last buffer goes. */
+  emptySizes: number;
 }
 
 /** Sampling runs of one shape with releases between them: what the pool keeps and what it lets go. */
@@ -57,8 +60,10 @@ async function poolCheck(): Promise<PoolReport> {
   releaseIdleGpuBuffers();
   releaseIdleGpuBuffers();
   const idlePooledBytes = gpu().numBytesAllocatedInGPU - gpu().numBytesInGPU;
+  const pool = (tf.backend() as unknown as { bufferManager: { freeBuffers: Map<string, unknown[]>; usedBuffers: Map<string, unknown[]> } }).bufferManager;
+  const emptySizes = [...pool.freeBuffers].filter(([key, free]) => free.length === 0 && !pool.usedBuffers.get(key)?.length).length;
   model.dispose();
-  return { tracked, repeatAllocatedBytes, idlePooledBytes };
+  return { tracked, repeatAllocatedBytes, idlePooledBytes, emptySizes };
 }
 
 export interface FusedReport {
@@ -70,11 +75,12 @@ export interface FusedReport {
    * 64 keys), of three lengths, so the finished rows are dropped from the cache on the way. */
   long: { sameTokens: boolean; logProbDiff: number; keys: number };
   /** GPU programs dispatched by one KV-cache decode step's forward pass, fused and not (the whole fused step
-   * is 3 per block plus one: ./webgpu-kernels decodeStep). */
+   * is one per block plus two: ./webgpu-kernels decodeStep). */
   decodeDispatches: { fused: number; unfused: number };
   /** The same decode step of the default model's shape (4 heads of 32, 4 blocks): dispatches, fused and not,
-   * and the largest logit difference between them, relative to the largest logit. */
-  defaultDecode: { fused: number; unfused: number; logitsDiff: number };
+   * and the largest logit difference between them, relative to the largest logit; and that difference
+   * where the step before was fused and this one is not (the joined cache split back into layers). */
+  defaultDecode: { fused: number; unfused: number; logitsDiff: number; splitDiff: number };
   /** Largest weight difference, relative to the largest weight, after three training steps (fused
    * LayerNorm, GELU and AdamW, the gradients through them) against the same steps with tfjs's ops. */
   trainedWeightsDiff: number;
@@ -161,28 +167,42 @@ async function withFused<T>(on: boolean, f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** One KV-cache decode step's forward pass after a prefill of 6 positions: its dispatches and logits. */
-async function decodeOnce(model: GPT): Promise<{ dispatches: number; logits: Float32Array }> {
+/**
+ * A KV-cache decode step as the sampler runs it, the second after a prefill of 6 positions (so its past is
+ * what a decode step leaves: with the fused kernels, the joined cache): its dispatches and logits. `second`
+ * switches the fused kernels for that step alone (default: as for the first), so a joined cache meets the
+ * per-op path.
+ */
+async function decodeOnce(model: GPT, second?: boolean): Promise<{ dispatches: number; logits: Float32Array }> {
   const B = 3;
   const P = 6;
   const V = model.config.vocabSize;
-  const prefill = tf.tidy(() => {
-    const ids = tf.tensor2d(Array.from({ length: B * P }, (_, i) => (i * 7 + 3) % V), [B, P], 'int32');
-    const r = model.forward(ids, { returnCache: true, lastOnly: true });
-    return (r.cache ?? []).flatMap((c) => [c.kT, c.v]);
-  }) as tf.Tensor3D[];
-  const past = Array.from({ length: prefill.length / 2 }, (_, l) => ({ kT: prefill[2 * l], v: prefill[2 * l + 1] }));
-  // The step's inputs exist before the count starts, so it counts the forward pass alone. Row 1 masks its
-  // first two positions (left padding).
-  const ids = tf.tensor2d([4, 9, 11], [B, 1], 'int32');
-  const positions = tf.tensor2d([P, P - 2, P], [B, 1], 'int32');
-  const bias = tf.tensor4d(Array.from({ length: B * (P + 1) }, (_, i) => (i >= P + 1 && i < P + 3 ? -1e9 : 0)), [B, 1, 1, P + 1]);
-  let logits: tf.Tensor | undefined;
-  const dispatches = await countDispatches(async () => {
-    logits = tf.tidy(() => model.forward(ids, { positions, attnBias: bias, past, lastOnly: true }).logits);
+  // Row 1 masks its first two positions (left padding).
+  const bias = (keys: number) => tf.tensor4d(Array.from({ length: B * keys }, (_, i) => (i >= keys && i < keys + 2 ? -1e9 : 0)), [B, 1, 1, keys]);
+  const forward = (ids: tf.Tensor2D, o: Parameters<GPT['forward']>[1]) => {
+    let out: { logits: tf.Tensor2D; cache?: KVCache } | undefined;
+    tf.tidy(() => {
+      const r = model.forward(ids, { ...o, returnCache: true, lastOnly: true });
+      [r.logits, ...cacheTensors(r.cache)].forEach((t) => tf.keep(t));
+      out = r;
+    });
+    return out!;
+  };
+  const prefillIds = tf.tensor2d(Array.from({ length: B * P }, (_, i) => (i * 7 + 3) % V), [B, P], 'int32');
+  const prefill = forward(prefillIds, {});
+  const steps = [[4, 9, 11], [7, 2, 5]].map((ids, s) => ({
+    ids: tf.tensor2d(ids, [B, 1], 'int32'), positions: tf.tensor2d([P + s, P - 2 + s, P + s], [B, 1], 'int32'), bias: bias(P + 1 + s),
+  }));
+  const first = forward(steps[0].ids, { positions: steps[0].positions, attnBias: steps[0].bias, past: prefill.cache });
+  // The step's inputs exist before the count starts, so it counts the forward pass alone.
+  let last: { logits: tf.Tensor2D; cache?: KVCache } | undefined;
+  const count = () => countDispatches(async () => {
+    last = forward(steps[1].ids, { positions: steps[1].positions, attnBias: steps[1].bias, past: first.cache });
   });
-  const values = await logits!.data() as Float32Array;
-  tf.dispose([...prefill, logits!, ids, positions, bias]);
+  const dispatches = second === undefined ? await count() : await withFused(second, count);
+  const values = await last!.logits.data() as Float32Array;
+  tf.dispose([prefillIds, ...steps.flatMap((s) => [s.ids, s.positions, s.bias]), first.logits, prefill.logits, last!.logits]);
+  [prefill, first, last!].forEach((r) => disposeCache(r.cache));
   return { dispatches, logits: values };
 }
 
@@ -190,9 +210,9 @@ async function defaultDecode(): Promise<FusedReport['defaultDecode']> {
   const model = new GPT(makeConfig('default', V, { contextLength: 64 }), 21);
   // The first fused step packs each block's weights (a few concatenations, once per set of weights).
   await withFused(true, () => decodeOnce(model));
-  const [fused, ops] = [await withFused(true, () => decodeOnce(model)), await withFused(false, () => decodeOnce(model))];
+  const [fused, ops, split] = [await withFused(true, () => decodeOnce(model)), await withFused(false, () => decodeOnce(model)), await withFused(true, () => decodeOnce(model, false))];
   model.dispose();
-  return { fused: fused.dispatches, unfused: ops.dispatches, logitsDiff: relDiff(fused.logits, ops.logits) };
+  return { fused: fused.dispatches, unfused: ops.dispatches, logitsDiff: relDiff(fused.logits, ops.logits), splitDiff: relDiff(split.logits, fused.logits) };
 }
 
 /** Whether two sampling runs drew the same tokens, and the largest difference of their log-probs. */
@@ -260,10 +280,10 @@ export async function checkParity(backend: BackendName): Promise<ParityReport> {
     fused: backend === 'webgpu' ? await fusedAgainstOps() : undefined,
     pool: backend === 'webgpu' ? await poolCheck() : undefined,
   };
-  const poolOk = !report.pool || (report.pool.tracked && report.pool.repeatAllocatedBytes === 0 && report.pool.idlePooledBytes === 0);
+  const poolOk = !report.pool || (report.pool.tracked && report.pool.repeatAllocatedBytes === 0 && report.pool.idlePooledBytes === 0 && report.pool.emptySizes === 0);
   const fusedOk = !report.fused || (report.fused.sameTokens && report.fused.logProbDiff < 1e-4
-    && report.fused.long.sameTokens && report.fused.long.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused === 3 * config.nLayer + 1
-    && report.fused.defaultDecode.fused === 3 * 4 + 1 && report.fused.defaultDecode.logitsDiff < 1e-4 && report.fused.trainedWeightsDiff < 1e-3 && report.fused.adamWDiff < 1e-6
+    && report.fused.long.sameTokens && report.fused.long.logProbDiff < 1e-4 && report.fused.decodeDispatches.fused === config.nLayer + 2
+    && report.fused.defaultDecode.fused === 4 + 2 && report.fused.defaultDecode.logitsDiff < 1e-4 && report.fused.defaultDecode.splitDiff < 1e-4 && report.fused.trainedWeightsDiff < 1e-3 && report.fused.adamWDiff < 1e-6
     && report.fused.tensorsByRound.every((n) => n === report.fused!.tensorsByRound[0]));
   return {
     ...report,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { AdamW } from './adamw';
 import type { DecodeConstraint } from './constraint';
-import { GPT, MASKED, disposeCache, makeConfig, type KVCache } from './gpt';
+import { GPT, MASKED, cacheTensors, disposeCache, makeConfig, type KVCache } from './gpt';
 import { microBatches } from './loss';
 import { initNodeBackend } from './node-backend';
 import { sample } from './sampler';
@@ -49,17 +49,20 @@ async function cacheMatchesRecompute(backend: BackendName): Promise<number> {
     const positions = step === 0
       ? prompts.flatMap((_, b) => Array.from({ length: P }, (_, t) => Math.max(0, t - pads[b])))
       : prompts.map((p) => p.length + step - 1);
-    const out = tf.tidy(() => {
+    let logits: tf.Tensor | undefined;
+    let extended: KVCache | undefined;
+    tf.tidy(() => {
       const r = model.forward(tf.tensor2d(ids, [B, T], 'int32'), {
         positions: tf.tensor2d(positions, [B, T], 'int32'), attnBias: bias(T, P + step), past: cache, returnCache: true, lastOnly: true,
       });
-      return [r.logits, ...r.cache!.flatMap((c) => [c.kT, c.v])];
+      [r.logits, ...cacheTensors(r.cache)].forEach((t) => tf.keep(t));
+      logits = r.logits;
+      extended = r.cache;
     });
     disposeCache(cache);
-    cache = [];
-    for (let i = 1; i < out.length; i += 2) cache.push({ kT: out[i] as tf.Tensor3D, v: out[i + 1] as tf.Tensor3D });
-    const cached = await out[0].data();
-    out[0].dispose();
+    cache = extended;
+    const cached = await logits!.data();
+    logits!.dispose();
     for (let b = 0; b < B; b++) {
       const alone = await lastLogits(model, [...prompts[b], ...next[b].slice(0, step)]);
       worst = Math.max(worst, maxDiff(cached.subarray(b * V, (b + 1) * V), alone));

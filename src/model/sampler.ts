@@ -9,12 +9,14 @@
 // Tokens are drawn on the CPU from the last position's logits, read back each step: the rows × vocabulary
 // floats are small, a read-back is needed every step anyway (the grammar constraint must see each token
 // before masking the next one), and one JS generator makes the draws reproducible on every backend.
+import type { LayerCache } from './attention';
 import type { DecodeConstraint } from './constraint';
-import { GPT, MASKED, disposeCache, type KVCache } from './gpt';
+import { GPT, MASKED, cacheTensors, disposeCache, type KVCache } from './gpt';
 import { microBatchCost, microBatches, microBatchScale } from './loss';
 import { Rng } from './rng';
 import { tf } from './tf';
 import { gatherRows } from './wasm-kernels';
+import { isJoinedCache } from './webgpu-kernels';
 
 export interface SampleRequest {
   /** Prompt token ids (at least one). */
@@ -219,7 +221,7 @@ function prefill(model: GPT, live: Row[], ids: number[][], useCache: boolean, ma
       const shift = L - width;
       const part = runModel(model, group.map((r) => ({ ...live[r], pad: live[r].pad - shift })), group.map((r) => ids[r].slice(shift)), undefined, true);
       if (shift === 0) return part;
-      const cache = pairs(tf.tidy(() => part.cache!.flatMap((c) => [
+      const cache = pairs(tf.tidy(() => layersOf(part.cache).flatMap((c) => [
         tf.pad(c.kT, [[0, 0], [0, 0], [shift, 0]]), tf.pad(c.v, [[0, 0], [shift, 0], [0, 0]]),
       ])));
       disposeCache(part.cache);
@@ -249,9 +251,9 @@ function prefill(model: GPT, live: Row[], ids: number[][], useCache: boolean, ma
 function joinParts(parts: ModelStep[], useCache: boolean): ModelStep {
   const joined: ModelStep = {
     logits: tf.concat(parts.map((p) => p.logits), 0),
-    cache: useCache ? parts[0].cache!.map((_, l) => ({
-      kT: tf.concat(parts.map((p) => p.cache![l].kT), 0),
-      v: tf.concat(parts.map((p) => p.cache![l].v), 0),
+    cache: useCache ? layersOf(parts[0].cache).map((_, l) => ({
+      kT: tf.concat(parts.map((p) => layersOf(p.cache)[l].kT), 0),
+      v: tf.concat(parts.map((p) => layersOf(p.cache)[l].v), 0),
     })) : undefined,
   };
   for (const p of parts) {
@@ -283,7 +285,8 @@ function runModel(model: GPT, live: Row[], ids: number[][], cache: KVCache | und
       for (let j = 0; j < length; j++) if (j < pad || j > abs) bias[base + j] = MASKED;
     }
   }
-  const out = tf.tidy(() => {
+  let step: ModelStep | undefined;
+  tf.tidy(() => {
     const r = model.forward(tf.tensor2d(tokens, [B, T], 'int32'), {
       positions: tf.tensor2d(positions, [B, T], 'int32'),
       attnBias: tf.tensor4d(bias, [B, 1, T, length]),
@@ -291,9 +294,16 @@ function runModel(model: GPT, live: Row[], ids: number[][], cache: KVCache | und
       returnCache: useCache,
       lastOnly: true,
     });
-    return [r.logits, ...(r.cache ?? []).flatMap((c) => [c.kT, c.v])];
+    [r.logits, ...cacheTensors(r.cache)].forEach((t) => tf.keep(t));
+    step = { logits: r.logits, cache: r.cache };
   });
-  return { logits: out[0] as tf.Tensor2D, cache: useCache ? pairs(out.slice(1) as tf.Tensor3D[]) : undefined };
+  return step!;
+}
+
+/** A prefill's cache, which is per layer (only a fused WebGPU decode step joins the layers). */
+function layersOf(cache: KVCache | undefined): LayerCache[] {
+  if (!cache || isJoinedCache(cache)) throw new Error('sampler: a prefill pass returned no per-layer cache');
+  return cache;
 }
 
 function pairs(flat: tf.Tensor3D[]): KVCache {
@@ -309,6 +319,8 @@ function pairs(flat: tf.Tensor3D[]): KVCache {
  * default self-play step on wasm).
  */
 function compactCache(cache: KVCache, keep: number[], nHead: number): KVCache {
+  // A joined cache (./webgpu-kernels) has one row per sequence: one gather.
+  if (isJoinedCache(cache)) return { kv: tf.tidy(() => gatherRows(cache.kv, tf.tensor1d(keep, 'int32'))) };
   return pairs(tf.tidy(() => {
     const index = tf.tensor1d(keep.flatMap((r) => Array.from({ length: nHead }, (_, h) => r * nHead + h)), 'int32');
     const gatherBlocks = (x: tf.Tensor3D) => {

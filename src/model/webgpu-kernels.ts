@@ -26,19 +26,22 @@
 //   and the hidden layer in workgroup memory; the final LayerNorm rides in the logits' projection (the
 //   tied embedding read transposed), and the token and position embeddings are one gather-and-add
 //   (AzrEmbedSum). A default decode step: 47 → 26 dispatches (countDispatches, in a sampling loop).
-// - AzrDecodeEmbed, AzrDecodeBlock (`decodeStep`, decoding only): a whole decode step in 3 dispatches per
-//   block plus one, where the kernels above take 6 per block plus 2. The first embeds each row's token and
-//   writes one packed row [x | LN1(x)·wqkv]; per block, the key and value are appended to the cache
-//   (AzrAppendKeys/Values reading the packed row) and one workgroup per row runs the rest of the block:
-//   attention over the cache head by head, the output projection, the MLP, both residuals, and the next
-//   block's LayerNorm and projection (or, after the last block, the final LayerNorm and the logits). A
+// - AzrDecodeEmbed, AzrDecodeBlock, AzrAppendJoined (`decodeStep`, decoding only): a whole decode step in
+//   one dispatch per block plus two, where the kernels above take 6 per block plus 2. The first embeds each
+//   row's token and writes one packed row [x | LN1(x)·wqkv]; per block, one workgroup per row runs the
+//   whole block: attention head by head over the cached keys and the row's own new key, the output
+//   projection, the MLP, both residuals, and the next block's LayerNorm and projection (or, after the last
+//   block, the final LayerNorm and the logits). Every block's keys and values live in one tensor (the
+//   joined cache), so the last dispatch writes all blocks' new keys and values into its room, in place. A
 //   block's weights travel as one packed tensor, rebuilt only when the weights change: WebGPU guarantees
-//   8 storage buffers per dispatch. A default decode step: 26 → 13 dispatches.
+//   8 storage buffers per dispatch. A default decode step: 26 → 13 dispatches (a key and a value append per
+//   block, each copying its block's cache), then 13 → 6 with the joined cache.
 // Only the forward passes are fused; the gradients (./ops) recompute what they need with tfjs ops, and
 // decoding needs none.
 // The programs are plain objects in the shape of tfjs-backend-webgpu's WebGPUProgram: the backend module
 // itself is only imported dynamically (./tf), after `navigator.gpu` exists, so nothing here imports it.
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { LayerCache } from './attention';
 import { tf } from './tf';
 import type { AdamWScalars } from './wasm-kernels';
 
@@ -56,6 +59,8 @@ const DECODE_MLP = 'AzrDecodeMlp';
 const EMBED_SUM = 'AzrEmbedSum';
 const DECODE_EMBED = 'AzrDecodeEmbed';
 const DECODE_BLOCK = 'AzrDecodeBlock';
+const APPEND_JOINED = 'AzrAppendJoined';
+const REGROW_JOINED = 'AzrRegrowJoined';
 
 /** Rows up to which a decode step's LayerNorm and projections run as one kernel per row (see normProject). */
 const DECODE_MAX_ROWS = 512;
@@ -69,6 +74,9 @@ const THREADS = 64;
  * block's every product and its attention: more threads, shorter chains of dependent reads per thread.
  */
 const DECODE_THREADS = 128;
+/** Blocks whose new keys and values one in-place append writes: 7 rows and the cache fill WebGPU's
+ * guaranteed 8 storage buffers. */
+const APPEND_MAX_ROWS = 7;
 /** The most workgroups one dispatch dimension takes (WebGPU's default maxComputeWorkgroupsPerDimension). */
 const MAX_GROUPS = 65535;
 
@@ -417,20 +425,17 @@ function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: 
 }
 
 /**
- * WGSL statements (inside a decode attention `main`, with b, bh, tid, tk, inRange, the workgroup arrays q
- * and weights, and the reductions `reduceMax` and `reduceSum` in scope): one head's scores of the new
- * position against the tk cached keys, q[qIndex]·keys[bh, c, j] + bias[b, j], softmaxed into
- * weights[j] up to their sum, which they leave in `total`.
+ * WGSL statements (inside a decode attention `main`, with b, tid, tk, inRange, the workgroup array
+ * weights, and the reductions `reduceMax` and `reduceSum` in scope): one head's scores of the new position
+ * against its tk keys, `dot(j, init)` (a WGSL expression: init + q·key j) from the bias[b, j], softmaxed
+ * into weights[j] up to their sum, which they leave in `total`.
  */
-function softmaxOverCache(hd: number, threads: number, qIndex: string): string {
+function softmaxOverCache(threads: number, dot: (j: string, init: string) => string): string {
   return `
       var localMax = -3.402823e+38;
       if (inRange) {
         for (var j = tid; j < tk; j += ${threads}) {
-          var s = getBias(b, 0, 0, j);
-          for (var c = 0; c < ${hd}; c++) {
-            s += q[${qIndex}] * getKeys(bh, c, j);
-          }
+          let s = ${dot('j', 'getBias(b, 0, 0, j)')};
           weights[j] = s;
           localMax = max(localMax, s);
         }
@@ -468,6 +473,13 @@ function decodeAttentionProgram(B: number, { H, hd }: HeadAttrs, maxKeys: number
     var<workgroup> q : array<f32, ${hd}>;
     var<workgroup> weights : array<f32, ${maxKeys}>;
     ${workgroupReduce({ reduceMax: (a, b) => `max(${a}, ${b})`, reduceSum: (a, b) => `${a} + ${b}` })}
+    fn keyDot(bh : i32, j : i32, init : f32) -> f32 {
+      var s = init;
+      for (var c = 0; c < ${hd}; c++) {
+        s += q[c] * getKeys(bh, c, j);
+      }
+      return s;
+    }
     fn main(index : i32) {
       let bh = index / ${THREADS};
       let tid = i32(localId.x);
@@ -483,7 +495,7 @@ function decodeAttentionProgram(B: number, { H, hd }: HeadAttrs, maxKeys: number
         }
       }
       workgroupBarrier();
-      ${softmaxOverCache(hd, THREADS, 'c')}
+      ${softmaxOverCache(THREADS, (j, init) => `keyDot(bh, ${j}, ${init})`)}
       if (inRange) {
         for (var c = tid; c < ${hd}; c += ${THREADS}) {
           var acc = 0.0;
@@ -556,10 +568,11 @@ function packedRowWrite(d: number, w: (k: string, col: string) => string): strin
  * Shapes come from uniforms, never from constants: one compiled program serves every batch size and
  * cache length.
  */
-function decodeRowProgram(variableNames: string[], outputShape: number[], shaderKey: string, declarations: string, body: string): WebGPUProgram {
+function decodeRowProgram(variableNames: string[], outputShape: number[], shaderKey: string, declarations: string, body: string, uniforms?: string): WebGPUProgram {
   return {
     variableNames,
     outputShape,
+    ...(uniforms ? { uniforms } : {}),
     dispatchLayout: { x: [0, 1] },
     dispatch: dispatchOf(outputShape[0]),
     workgroupSize: [DECODE_THREADS, 1, 1],
@@ -620,13 +633,15 @@ export function blockPackNames(l: number, n: number): string[] {
 }
 
 /**
- * The rest of one transformer block for one new position per row, from its packed row [x | qkv] ([B, 4d])
- * and the cache with this position appended (keys [B·H, hd, Tk], values [B·H, Tk, hd], bias
- * [B, 1, 1, Tk]): attention over the cache (head by head), the output projection and its residual, the
- * MLP and its residual, then either the next block's packed row (`next`) or the logits (`logits`: the
- * final LayerNorm, then the tied embedding `table` [V, d] read transposed). The block's weights come as
- * one packed tensor (`blockPackOffsets`): WebGPU guarantees only 8 storage buffers per dispatch. One
- * workgroup per row; every intermediate lives in workgroup memory.
+ * The rest of one transformer block for one new position per row, from its packed row [x | qkv] ([B, 4d]),
+ * the joined cache of every block ([B, W], see JoinedCache; this block's keys at the uniform `keyBase`, its
+ * values d·C further, C the uniform `columns`) and the bias [B, 1, 1, Tk]: attention head by head over the
+ * Tk − 1 keys the cache holds and the new one, read from the row (the append after the step writes it into
+ * the cache), the output projection and its residual, the MLP and its residual, then either the next
+ * block's packed row (`next`) or the logits (`logits`: the final LayerNorm, then the tied embedding
+ * `table` [V, d] read transposed). The block's weights come as one packed tensor (`blockPackOffsets`):
+ * WebGPU guarantees only 8 storage buffers per dispatch. One workgroup per row; every intermediate lives in
+ * workgroup memory.
  */
 function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys: number, epsilon: number, k: number, tail: 'next' | 'logits', V: number): WebGPUProgram {
   const d = H * hd;
@@ -643,7 +658,7 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
           setOutputAtCoords(b, col, acc);
         }
       }`;
-  const variableNames = ['row', 'keys', 'values', 'bias', 'pack', ...(tail === 'logits' ? ['table'] : [])];
+  const variableNames = ['row', 'cache', 'bias', 'pack', ...(tail === 'logits' ? ['table'] : [])];
   return decodeRowProgram(variableNames, [B, tail === 'next' ? 4 * d : V], `azrDecodeBlock_${H}_${hd}_${f}_${maxKeys}_${epsilon}_${k}_${tail}`, `
     ${workgroupReduce({ reduceMax: (a, b) => `max(${a}, ${b})`, reduceSum: (a, b) => `${a} + ${b}` }, DECODE_THREADS)}
     var<workgroup> q : array<f32, ${d}>;
@@ -653,7 +668,31 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
     var<workgroup> normed : array<f32, ${d}>;
     var<workgroup> hidden : array<f32, ${f}>;
     var<workgroup> stream : array<f32, ${d}>;
-    var<workgroup> mixed : array<f32, ${DECODE_THREADS}>;`, `
+    var<workgroup> mixed : array<f32, ${DECODE_THREADS}>;
+    // Key j of head h for row b, plus init: held keys from the cache ([H·hd, C] from keyBase), the new one
+    // from the row's k.
+    fn keyDot(b : i32, h : i32, j : i32, init : f32) -> f32 {
+      var s = init;
+      if (j < uniforms.biasShape[3] - 1) {
+        let base = uniforms.keyBase + h * ${hd} * uniforms.columns + j;
+        for (var c = 0; c < ${hd}; c++) {
+          s += q[h * ${hd} + c] * getCache(b, base + c * uniforms.columns);
+        }
+      } else {
+        for (var c = 0; c < ${hd}; c++) {
+          s += q[h * ${hd} + c] * getRow(b, ${2 * d} + h * ${hd} + c);
+        }
+      }
+      return s;
+    }
+    // Value j of head h, element c: held values from the cache ([H, C, hd] d·C after the keys), the new one
+    // from the row's v.
+    fn cachedValue(b : i32, h : i32, j : i32, c : i32) -> f32 {
+      if (j < uniforms.biasShape[3] - 1) {
+        return getCache(b, uniforms.keyBase + ${d} * uniforms.columns + (h * uniforms.columns + j) * ${hd} + c);
+      }
+      return getRow(b, ${3 * d} + h * ${hd} + c);
+    }`, `
       let tk = uniforms.biasShape[3];
       if (inRange) {
         for (var c = tid; c < ${d}; c += ${DECODE_THREADS}) {
@@ -662,13 +701,12 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
       }
       workgroupBarrier();
       for (var h = 0; h < ${H}; h++) {
-        let bh = b * ${H} + h;
-        ${softmaxOverCache(hd, DECODE_THREADS, `h * ${hd} + c`)}
+        ${softmaxOverCache(DECODE_THREADS, (j, init) => `keyDot(b, h, ${j}, ${init})`)}
         // The values mixed by ${groups} groups of ${hd} threads, each over every ${groups}th key, then summed.
         var acc = 0.0;
         if (inRange) {
           for (var j = tid / ${hd}; j < tk; j += ${groups}) {
-            acc += weights[j] * getValues(bh, j, tid % ${hd});
+            acc += weights[j] * cachedValue(b, h, j, tid % ${hd});
           }
         }
         mixed[tid] = acc;
@@ -710,7 +748,97 @@ function decodeBlockProgram(B: number, { H, hd }: HeadAttrs, f: number, maxKeys:
       }
       workgroupBarrier();
       ${sharedLayerNorm('stream', 'normed', d, epsilon, (i) => at(o.gain, i), (i) => at(o.shift, i))}
-      ${write}`);
+      ${write}`, 'keyBase : i32, columns : i32,');
+}
+
+/**
+ * Writes a decode step's new keys and values of `n` consecutive blocks (from `first`, a uniform) into the
+ * joined cache, in place, at column `held` (a uniform; `columns` too): block first + i's come from the
+ * packed row it read, `row{i}` [B, 4d] (k at 2d, v at 3d). One thread per written element: B·n·2d. Up to 7
+ * rows: WebGPU guarantees 8 storage buffers per dispatch, the cache being the eighth.
+ */
+function appendJoinedProgram(cacheShape: number[], n: number, { H, hd }: HeadAttrs): WebGPUProgram {
+  const d = H * hd;
+  const B = cacheShape[0];
+  const perRow = n * 2 * d;
+  const rows = Array.from({ length: n }, (_, i) => `row${i}`);
+  const getter = (name: string) => `get${name[0].toUpperCase()}${name.slice(1)}`;
+  return {
+    variableNames: rows,
+    outputShape: cacheShape,
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(Math.ceil((B * perRow) / THREADS)),
+    workgroupSize: [THREADS, 1, 1],
+    uniforms: 'first : i32, held : i32, columns : i32,',
+    shaderKey: `azrAppendJoined_${n}_${H}_${hd}`,
+    getUserCode: () => `
+    fn main(index : i32) {
+      if (index < uniforms.outShape[0] * ${perRow}) {
+        let b = index / ${perRow};
+        let i = (index % ${perRow}) / ${2 * d};
+        let within = index % ${2 * d};
+        var value = 0.0;
+        switch (i) {${rows.map((name, r) => `
+          case ${r}: { value = ${getter(name)}(b, ${2 * d} + within); }`).join('')}
+          default: {}
+        }
+        let C = uniforms.columns;
+        let block = uniforms.first + i;
+        // Keys [H·hd, C] at block·2·d·C, values [H, C, hd] d·C after them.
+        let e = within % ${d};
+        var dst = block * ${2 * d} * C;
+        if (within < ${d}) {
+          dst += e * C + uniforms.held;
+        } else {
+          dst += ${d} * C + ((e / ${hd}) * C + uniforms.held) * ${hd} + e % ${hd};
+        }
+        setOutputAtIndex(b * uniforms.outShape[1] + dst, value);
+      }
+    }`,
+  };
+}
+
+/**
+ * The joined cache [B, blocks·2·d·C] copied into one of C′ ≥ C columns per block (zeros after the first C):
+ * each block's keys [H·hd, C] and values [H, C, hd] keep their layout with the new width.
+ */
+function regrowJoinedProgram(outShape: number[], { H, hd }: HeadAttrs, blocks: number): WebGPUProgram {
+  const d = H * hd;
+  const size = outShape[0] * outShape[1];
+  return {
+    variableNames: ['past'],
+    outputShape: outShape,
+    dispatchLayout: { x: [0, 1] },
+    dispatch: dispatchOf(Math.ceil(size / THREADS)),
+    workgroupSize: [THREADS, 1, 1],
+    size: true,
+    shaderKey: `azrRegrowJoined_${H}_${hd}_${blocks}`,
+    getUserCode: () => `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        let C = uniforms.pastShape[1] / ${2 * blocks * d};
+        let wide = uniforms.outShape[1] / ${2 * blocks * d};
+        let b = index / uniforms.outShape[1];
+        let r = index % uniforms.outShape[1];
+        let part = r / (${d} * wide);
+        let within = r % (${d} * wide);
+        var j = 0;
+        var src = part * ${d} * C;
+        if (part % 2 == 0) {
+          j = within % wide;
+          src += (within / wide) * C + j;
+        } else {
+          j = (within % (wide * ${hd})) / ${hd};
+          src += ((within / (wide * ${hd})) * C + j) * ${hd} + within % ${hd};
+        }
+        var value = 0.0;
+        if (j < C) {
+          value = getPast(b, src);
+        }
+        setOutputAtIndex(index, value);
+      }
+    }`,
+  };
 }
 
 /** An append's heads, where the new column goes (`held`: the keys the past holds) and the result's columns. */
@@ -758,11 +886,41 @@ tf.registerKernel({
   kernelName: DECODE_BLOCK,
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const { row, keys, values, bias, pack, table } = inputs as Record<string, tf.TensorInfo | undefined>;
-    const a = attrs as unknown as HeadAttrs & { f: number; maxKeys: number; epsilon: number; k: number };
+    const { row, cache, bias, pack, table } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const a = attrs as unknown as HeadAttrs & { f: number; maxKeys: number; epsilon: number; k: number; keyBase: number; columns: number };
     const tail = table ? 'logits' : 'next';
     const program = decodeBlockProgram(row!.shape[0], a, a.f, a.maxKeys, a.epsilon, a.k, tail, table?.shape[0] ?? 0);
-    return (backend as WebGPUBackend).runWebGPUProgram(program, [row!, keys!, values!, bias!, pack!, ...(table ? [table] : [])], 'float32');
+    return (backend as WebGPUBackend).runWebGPUProgram(program, [row!, cache!, bias!, pack!, ...(table ? [table] : [])], 'float32',
+      [{ type: 'int32', data: [a.keyBase] }, { type: 'int32', data: [a.columns] }]);
+  },
+});
+
+tf.registerKernel({
+  kernelName: APPEND_JOINED,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { cache, ...named } = inputs as Record<string, tf.TensorInfo>;
+    const rows = Object.keys(named).sort().map((name) => named[name]);
+    const a = attrs as unknown as HeadAttrs & { first: number; held: number; columns: number };
+    const gpu = backend as WebGPUBackend;
+    // In place: the cache is the program's output, and the result is the cache's data under a new handle
+    // (as Reshape returns its input's). Its held columns are untouched, so the handle passed in still
+    // holds what it held.
+    gpu.runWebGPUProgram(appendJoinedProgram(cache.shape, rows.length, a), rows, 'float32',
+      [{ type: 'int32', data: [a.first] }, { type: 'int32', data: [a.held] }, { type: 'int32', data: [a.columns] }], cache);
+    gpu.incRef(cache.dataId);
+    return { dataId: cache.dataId, shape: cache.shape, dtype: cache.dtype };
+  },
+});
+
+tf.registerKernel({
+  kernelName: REGROW_JOINED,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const past = inputs.past as tf.TensorInfo;
+    const a = attrs as unknown as HeadAttrs & { blocks: number; columns: number };
+    const outShape = [past.shape[0], 2 * a.blocks * a.H * a.hd * a.columns];
+    return (backend as WebGPUBackend).runWebGPUProgram(regrowJoinedProgram(outShape, a, a.blocks), [past], 'float32');
   },
 });
 
@@ -998,24 +1156,65 @@ export function releaseDecodePacks(wte: tf.Tensor): void {
 export type DecodeWeight = (name: string) => tf.Tensor;
 /** The model's blocks and heads, and its context length (the most keys a cache holds). */
 export interface DecodeDims { nLayer: number; nHead: number; maxKeys: number }
-/** Each block's cached keys (kT [B·H, hd, C]) and values (v [B·H, C, hd]), as ./attention LayerCache: the
- * first T columns hold the keys (T from the bias), the rest is room. */
-export type DecodeCache = Array<{ kT: tf.Tensor3D; v: tf.Tensor3D }>;
 
 /**
- * One whole decode step on WebGPU (one new position per row) in 3 dispatches per block plus one, or null
+ * Every block's keys and values in one tensor, as `decodeStep` keeps them between decode steps: `kv`
+ * [B, blocks·2·d·C], per row and block l the keys [H·hd, C] at 2l·d·C and the values [H, C, hd] after
+ * them; the first T columns of each hold the keys (T from the bias), the rest is room. One tensor takes
+ * the step's new keys and values of every block in one dispatch, written into its room in place.
+ */
+export interface JoinedCache { kv: tf.Tensor2D }
+
+export function isJoinedCache(cache: ReadonlyArray<LayerCache> | JoinedCache): cache is JoinedCache {
+  return !Array.isArray(cache);
+}
+
+/** The columns C of a joined cache of `blocks` blocks of width d. */
+function joinedColumns(kv: tf.Tensor2D, blocks: number, d: number): number {
+  return kv.shape[1] / (2 * blocks * d);
+}
+
+/** Per-block caches (their first `held` columns) joined into one of C columns per block. */
+function joinLayerCaches(past: ReadonlyArray<LayerCache>, B: number, held: number, C: number): tf.Tensor2D {
+  return tf.tidy(() => tf.concat(past.flatMap(({ kT, v }) => {
+    const keys = kT.shape[2] > held ? tf.slice(kT, [0, 0, 0], [-1, -1, held]) : kT;
+    const values = v.shape[1] > held ? tf.slice(v, [0, 0, 0], [-1, held, -1]) : v;
+    return [
+      tf.reshape(tf.pad(keys, [[0, 0], [0, 0], [0, C - held]]), [B, -1]),
+      tf.reshape(tf.pad(values, [[0, 0], [0, C - held], [0, 0]]), [B, -1]),
+    ];
+  }), 1) as tf.Tensor2D);
+}
+
+/** A joined cache split back into per-block caches (each with the joined cache's room), for a step that
+ * cannot run as `decodeStep` (./gpt forward's other paths). */
+export function splitJoinedCache({ kv }: JoinedCache, blocks: number, H: number, d: number): LayerCache[] {
+  const B = kv.shape[0];
+  const C = joinedColumns(kv, blocks, d);
+  const part = (i: number) => tf.slice(kv, [0, i * d * C], [B, d * C]);
+  return Array.from({ length: blocks }, (_, l) => ({
+    kT: tf.reshape(part(2 * l), [B * H, d / H, C]) as tf.Tensor3D,
+    v: tf.reshape(part(2 * l + 1), [B * H, C, d / H]) as tf.Tensor3D,
+  }));
+}
+
+/**
+ * One whole decode step on WebGPU (one new position per row) in one dispatch per block plus two, or null
  * elsewhere or where its workgroup arrays would not fit: `AzrDecodeEmbed` (embeddings, the first
- * LayerNorm and projection), then per block the key and value appended to copies of its cache and
- * `AzrDecodeBlock` (attention, output projection, MLP, both residuals, and the next block's LayerNorm and
- * projection, or for the last block the final LayerNorm and the logits). Between them each row travels as
- * one packed row [x | qkv], and each block's weights as one packed tensor (`blockPacks`). The per-op
- * kernels (normProject, decodeAttention, decodeMlp) take 6 per block plus 2: 26 against 13 for the
- * default model. Returns the logits [B, V] and the extended cache. No gradient: inference only.
+ * LayerNorm and projection), then per block `AzrDecodeBlock` (attention over the cache and the row's own
+ * key, the output projection, the MLP, both residuals, and the next block's LayerNorm and projection, or
+ * for the last block the final LayerNorm and the logits), then `AzrAppendJoined`, which writes every
+ * block's new key and value into the joined cache's room in place. Between them each row travels as one
+ * packed row [x | qkv], and each block's weights as one packed tensor (`blockPacks`). `past` is the joined
+ * cache of the step before, or per-block caches (after a prefill), joined here once; a cache without room
+ * for this step's key is copied into one with 32 more columns (`cacheColumns`), once every 32 steps.
+ * The per-op kernels (normProject, decodeAttention, decodeMlp) take 6 per block plus 2: 26 against 6 for
+ * the default model. Returns the logits [B, V] and the joined cache. No gradient: inference only.
  */
 export function decodeStep(
-  weight: DecodeWeight, dims: DecodeDims, ids: tf.Tensor1D, positions: tf.Tensor1D, bias: tf.Tensor4D, past: Readonly<DecodeCache>,
-  epsilon: number, k: number,
-): { logits: tf.Tensor2D; cache: DecodeCache } | null {
+  weight: DecodeWeight, dims: DecodeDims, ids: tf.Tensor1D, positions: tf.Tensor1D, bias: tf.Tensor4D,
+  past: ReadonlyArray<LayerCache> | JoinedCache, epsilon: number, k: number,
+): { logits: tf.Tensor2D; cache: JoinedCache } | null {
   if (!fusedWebGPU() || ids.dtype !== 'int32' || positions.dtype !== 'int32') return null;
   const { nLayer, nHead: H, maxKeys } = dims;
   const wte = weight('wte');
@@ -1028,25 +1227,39 @@ export function decodeStep(
   // within WebGPU's guaranteed 16 KB, and the value mix's groups of one head's width.
   const fits = 5 * d + f + maxKeys + 2 * DECODE_THREADS <= 4096 && DECODE_THREADS % hd === 0;
   const keys = bias.shape[3];
-  if (B > DECODE_MAX_ROWS || !fits || past.length !== nLayer || keys > maxKeys) return null;
+  const held = keys - 1;
+  const joined = isJoinedCache(past);
+  if (B > DECODE_MAX_ROWS || !fits || keys > maxKeys || (!joined && past.length !== nLayer)) return null;
+  if (joined && (past.kv.shape[0] !== B || joinedColumns(past.kv, nLayer, d) < held)) return null;
   const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) =>
     tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
-  const packs = blockPacks(weight, nLayer);
-  let row = run(DECODE_EMBED, {
-    table: wte, ids, positionTable: weight('wpe'), positions, gain: weight('h.0.ln1.g'), bias: weight('h.0.ln1.b'), w: weight('h.0.attn.wqkv'),
-  }, { epsilon }) as tf.Tensor2D;
-  const cache: DecodeCache = [];
-  const heads = { H, hd, base: d, held: keys - 1, columns: cacheColumns(keys, maxKeys) };
-  for (let l = 0; l < nLayer; l++) {
-    const kT = run(APPEND_KEYS, { past: past[l].kT, qkv: row }, heads) as tf.Tensor3D;
-    const v = run(APPEND_VALUES, { past: past[l].v, qkv: row }, heads) as tf.Tensor3D;
-    cache.push({ kT, v });
-    const next = run(DECODE_BLOCK, { row, keys: kT, values: v, bias, pack: packs[l], ...(l === nLayer - 1 ? { table: wte } : {}) },
-      { H, hd, f, maxKeys, epsilon, k }) as tf.Tensor2D;
-    row.dispose();
-    row = next;
+  const heads = { H, hd };
+  let kv = joined ? past.kv : joinLayerCaches(past, B, held, cacheColumns(keys, maxKeys));
+  if (joinedColumns(kv, nLayer, d) < keys) {
+    const grown = run(REGROW_JOINED, { past: kv }, { ...heads, blocks: nLayer, columns: cacheColumns(keys, maxKeys) }) as tf.Tensor2D;
+    if (!joined) kv.dispose();
+    kv = grown;
   }
-  return { logits: row, cache };
+  const C = joinedColumns(kv, nLayer, d);
+  const packs = blockPacks(weight, nLayer);
+  const rows = [run(DECODE_EMBED, {
+    table: wte, ids, positionTable: weight('wpe'), positions, gain: weight('h.0.ln1.g'), bias: weight('h.0.ln1.b'), w: weight('h.0.attn.wqkv'),
+  }, { epsilon }) as tf.Tensor2D];
+  for (let l = 0; l < nLayer; l++) {
+    rows.push(run(DECODE_BLOCK, { row: rows[l], cache: kv, bias, pack: packs[l], ...(l === nLayer - 1 ? { table: wte } : {}) },
+      { ...heads, f, maxKeys, epsilon, k, keyBase: 2 * l * d * C, columns: C }) as tf.Tensor2D);
+  }
+  // Block l read its key and value from rows[l]; they go into the cache at column `held`, up to 7 blocks
+  // a dispatch.
+  let cache = kv;
+  for (let first = 0; first < nLayer; first += APPEND_MAX_ROWS) {
+    const chunk = rows.slice(first, Math.min(nLayer, first + APPEND_MAX_ROWS));
+    const next = run(APPEND_JOINED, { cache, ...Object.fromEntries(chunk.map((r, i) => [`row${i}`, r])) }, { ...heads, first, held, columns: C }) as tf.Tensor2D;
+    if (!(joined && cache === past.kv)) cache.dispose();
+    cache = next;
+  }
+  rows.slice(0, nLayer).forEach((r) => r.dispose());
+  return { logits: rows[nLayer], cache: { kv: cache } };
 }
 
 /** One AdamW update of a parameter on WebGPU, [param′, m′, v′], or null elsewhere (./adamw then uses

@@ -17,6 +17,7 @@ import { tf } from './tf';
 /** The part of tfjs-backend-webgpu's BufferManager this module reads and changes. */
 interface BufferPool {
   freeBuffers: Map<string, GPUBufferLike[]>;
+  usedBuffers: Map<string, GPUBufferLike[]>;
   numFreeBuffers: number;
   numBytesAllocated: number;
   acquireBuffer: (size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean) => GPUBufferLike;
@@ -39,7 +40,7 @@ const lastTaken = new WeakMap<BufferPool, { generation: number; taken: WeakMap<G
 
 function poolOf(backend: unknown): BufferPool | null {
   const pool = (backend as { bufferManager?: Partial<BufferPool> } | null)?.bufferManager;
-  if (!pool || !(pool.freeBuffers instanceof Map) || typeof pool.acquireBuffer !== 'function'
+  if (!pool || !(pool.freeBuffers instanceof Map) || !(pool.usedBuffers instanceof Map) || typeof pool.acquireBuffer !== 'function'
     || typeof pool.numFreeBuffers !== 'number' || typeof pool.numBytesAllocated !== 'number') return null;
   return pool as BufferPool;
 }
@@ -86,6 +87,15 @@ export function releaseIdleGpuBuffers(): PoolRelease {
       bytes += buffer.size;
     }
     list.length = kept;
+  }
+  // A size no buffer has any more leaves its key in both of the pool's maps (a string and two empty
+  // arrays per size a run ever met): drop the keys, which acquireBuffer makes again for a size it meets.
+  // A key with a buffer in use stays (releaseBuffer pushes onto its free list), and so does one key at
+  // least (releaseBuffer ignores every buffer while the free map is empty).
+  for (const [key, list] of pool.freeBuffers) {
+    if (list.length > 0 || (pool.usedBuffers.get(key)?.length ?? 0) > 0 || pool.freeBuffers.size === 1) continue;
+    pool.freeBuffers.delete(key);
+    pool.usedBuffers.delete(key);
   }
   pool.numFreeBuffers -= buffers;
   pool.numBytesAllocated -= bytes;
