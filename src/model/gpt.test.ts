@@ -2,7 +2,7 @@
 // between the batched and the per-block attention layouts), overfitting one batch, flat tensor count.
 import { describe, expect, it } from 'vitest';
 import { AdamW } from './adamw';
-import { GPT, PRESETS, makeConfig, parameterCount } from './gpt';
+import { GPT, MASKED, PRESETS, causalBias, causalBiasLengths, makeConfig, parameterCount } from './gpt';
 import { crossEntropyLoss, packLM } from './loss';
 import { initNodeBackend } from './node-backend';
 import { Rng } from './rng';
@@ -49,6 +49,21 @@ describe('GPT', () => {
     const sizes = Object.fromEntries((Object.keys(PRESETS) as Array<keyof typeof PRESETS>).map((p) => [p, parameterCount(makeConfig(p, 404))]));
     expect(sizes).toEqual({ tiny: 46_016, default: 905_984, small: 4_959_744, medium: 25_914_368 });
     expect(() => makeConfig('tiny', 10, { dModel: 30, nHead: 4 })).toThrow(/divisible/);
+  });
+
+  it('keeps the causal masks of the last four lengths only, and each mask hides the future', async () => {
+    await initNodeBackend('cpu');
+    const model = new GPT(tiny, 3);
+    // Forward passes of many lengths, as a run's updates make: the kept masks stay four.
+    for (let T = 2; T <= 20; T++) tf.tidy(() => { model.forward(tf.zeros([1, T], 'int32') as tf.Tensor2D); });
+    expect(causalBiasLengths()).toEqual([17, 18, 19, 20]);
+    tf.tidy(() => { model.forward(tf.zeros([1, 18], 'int32') as tf.Tensor2D); });
+    expect(causalBiasLengths()).toEqual([17, 19, 20, 18]);
+    const mask = causalBias(3);
+    expect(Array.from(await mask.data())).toEqual([0, MASKED, MASKED, 0, 0, MASKED, 0, 0, 0]);
+    expect(causalBiasLengths()).toEqual([19, 20, 18, 3]);
+    mask.dispose();
+    model.dispose();
   });
 
   it('forward and backward agree between cpu and wasm', async () => {

@@ -119,15 +119,29 @@ export interface ForwardResult {
 
 export const MASKED = -1e9;
 
+/**
+ * The causal masks of the last few lengths, most recent last. A self-play update's passes have lengths of
+ * their own, so over a run nearly every length up to the context length comes by: keeping them all held
+ * Σ 4T² bytes, ≈ 180 MB of JS heap for the default model's 512 (bench/RESULTS.md pass 16), for a mask
+ * that takes well under a millisecond to fill.
+ */
 const causalBiasCache = new Map<number, Float32Array>();
-function causalBias(T: number): tf.Tensor4D {
+const CAUSAL_BIASES_KEPT = 4;
+export function causalBias(T: number): tf.Tensor4D {
   let bias = causalBiasCache.get(T);
-  if (!bias) {
+  if (bias) causalBiasCache.delete(T);
+  else {
     bias = new Float32Array(T * T);
     for (let i = 0; i < T; i++) bias.fill(MASKED, i * T + i + 1, (i + 1) * T);
-    causalBiasCache.set(T, bias);
+    if (causalBiasCache.size >= CAUSAL_BIASES_KEPT) causalBiasCache.delete(causalBiasCache.keys().next().value!);
   }
+  causalBiasCache.set(T, bias);
   return tf.tensor4d(bias, [1, 1, T, T]);
+}
+
+/** The lengths whose causal masks are kept, least recent first. */
+export function causalBiasLengths(): number[] {
+  return [...causalBiasCache.keys()];
 }
 
 let nextInstance = 0;
