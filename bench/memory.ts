@@ -36,6 +36,9 @@ interface Sample {
 await runSection(async ({ quick, opts }) => {
   const backend = (opts.backend ?? 'wasm') as BackendName;
   const steps = Number(opts.steps ?? (quick ? 20 : 200));
+  // `--opt profile=0` runs the steps without tf.profile: no peak bytes (so no wasm-heap attribution), but
+  // nothing of the profiler's own in the JS heap (on WebGPU it keeps a timer per program).
+  const profiled = opts.profile !== '0';
   const gc = (globalThis as { gc?: () => void }).gc;
   await initNodeBackend(backend);
   const config = presetConfig('tiny');
@@ -50,15 +53,21 @@ await runSection(async ({ quick, opts }) => {
     log(`memory: ${steps} tiny steps on ${backend}${gc ? '' : ' (no --expose-gc: JS heap readings are noisy)'}`);
     for (let i = 0; i < steps; i++) {
       let result: Awaited<ReturnType<SelfPlay['runStep']>> | undefined;
-      const profile = await tf.profile(async () => {
+      let peakBytes = 0;
+      if (profiled) {
+        const profile = await tf.profile(async () => {
+          result = await run.runStep();
+          return [];
+        });
+        peakBytes = profile.peakBytes;
+      } else {
         result = await run.runStep();
-        return [];
-      });
+      }
       const { metrics } = result!;
       gc?.();
       samples.push({
         tensors: tf.memory().numTensors, tfBytes: tf.memory().numBytes, wasmHeap: wasmHeap(),
-        jsHeap: process.memoryUsage().heapUsed, bufferBytes: bufferBytes(), ms: metrics.stepMs, peakBytes: profile.peakBytes,
+        jsHeap: process.memoryUsage().heapUsed, bufferBytes: bufferBytes(), ms: metrics.stepMs, peakBytes,
         gpuAllocated: gpuBytesHeld() ?? 0,
       });
       if ((i + 1) % 50 === 0) log(`memory: ${i + 1} steps, ${samples[i].tensors} tensors`);
