@@ -87,6 +87,8 @@ await runSection(async ({ quick, opts }) => {
     return s === null ? null : round(s);
   };
   const jsHeapSlope = fit('jsHeap');
+  // The same over the run's second half: V8's compiled code and the like settle, the buffers do not.
+  const lastHalf = slope(samples.slice(Math.floor(steps / 2)).map((x) => x.jsHeap));
   const bufferSlope = fit('bufferBytes');
   const first = samples[warm];
   const last = samples[samples.length - 1];
@@ -100,6 +102,7 @@ await runSection(async ({ quick, opts }) => {
     wasmHeapGrowthAfterWarmupBytes: last.wasmHeap - first.wasmHeap,
     jsHeapSlopeBytesPerStep: jsHeapSlope,
     jsHeapBytes: { afterWarmup: first.jsHeap, last: last.jsHeap },
+    jsHeapSlopeLastHalfBytesPerStep: lastHalf === null ? null : round(lastHalf),
     bufferBytesSlopePerStep: bufferSlope,
     bufferBytes: { afterWarmup: first.bufferBytes, last: last.bufferBytes },
     jsHeapOverBufferGrowth: jsHeapSlope !== null && bufferSlope ? round(jsHeapSlope / bufferSlope, 3) : null,
