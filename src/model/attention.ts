@@ -184,8 +184,9 @@ export function cacheOf(qkv: tf.Tensor2D, B: number, H: number): LayerCache {
  * its Tk says how many keys there are, past ones first. On wasm a cache may have room beyond its keys
  * (kT [B·H, hd, C], v [B·H, C, hd], C ≥ Tk − T), and the extension is written into that room: extend a
  * cache once (as the sampler does, step after step), since extending the same `past` twice would write
- * the second call's keys over the first result's. On WebGPU a decode step's cache is a new tensor with
- * room (./webgpu-kernels cacheColumns), so that its buffer has the size of the step before's.
+ * the second call's keys over the first result's. On WebGPU this path's decode step makes a new cache
+ * tensor with room (./webgpu-kernels cacheColumns), so that its buffer has the size of the step before's;
+ * the whole-step kernels (./webgpu-kernels decodeStep) keep one joined cache instead.
  */
 export function attendWithCache(qkv: tf.Tensor2D, B: number, H: number, bias: tf.Tensor4D, past: LayerCache, maxKeys: number): { y: tf.Tensor2D; cache: LayerCache } {
   const D = dims(qkv, B, H);

@@ -393,11 +393,11 @@ function cacheColumns(keys: number, maxKeys: number): number {
  * the past's first `held` columns are its keys, columns after the new one are room (zeros, never read:
  * the programs that read a cache take their key count from the bias).
  */
-function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: HeadAttrs, base = 0): WebGPUProgram {
+function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: HeadAttrs): WebGPUProgram {
   const size = outShape.reduce((a, b) => a * b, 1);
   const d = H * hd;
   // keys: coords (bh, c, j), the new key at j = Tp; values: coords (bh, j, c), the new value at j = Tp.
-  const [j, c, offset] = which === 'keys' ? ['coords.z', 'coords.y', base + d] : ['coords.y', 'coords.z', base + 2 * d];
+  const [j, c, offset] = which === 'keys' ? ['coords.z', 'coords.y', d] : ['coords.y', 'coords.z', 2 * d];
   return {
     variableNames: ['past', 'qkv'],
     outputShape: outShape,
@@ -406,7 +406,7 @@ function appendProgram(which: 'keys' | 'values', outShape: number[], { H, hd }: 
     workgroupSize: [THREADS, 1, 1],
     size: true,
     uniforms: 'held : i32,',
-    shaderKey: `azrAppend_${which}_${H}_${hd}_${base}`,
+    shaderKey: `azrAppend_${which}_${H}_${hd}`,
     getUserCode: () => `
     fn main(index : i32) {
       if (index < uniforms.size) {
@@ -842,7 +842,7 @@ function regrowJoinedProgram(outShape: number[], { H, hd }: HeadAttrs, blocks: n
 }
 
 /** An append's heads, where the new column goes (`held`: the keys the past holds) and the result's columns. */
-type AppendAttrs = HeadAttrs & { base?: number; held: number; columns: number };
+type AppendAttrs = HeadAttrs & { held: number; columns: number };
 
 for (const [kernelName, which] of [[APPEND_KEYS, 'keys'], [APPEND_VALUES, 'values']] as const) {
   tf.registerKernel({
@@ -855,7 +855,7 @@ for (const [kernelName, which] of [[APPEND_KEYS, 'keys'], [APPEND_VALUES, 'value
       const [BH, room, hd] = which === 'keys' ? [past.shape[0], past.shape[2], past.shape[1]] : past.shape;
       if (a.held > room) throw new RangeError(`${kernelName}: ${a.held} ${which} held in a cache of ${room} columns`);
       const outShape = which === 'keys' ? [BH, hd, a.columns] : [BH, a.columns, hd];
-      return (backend as WebGPUBackend).runWebGPUProgram(appendProgram(which, outShape, a, a.base), [past, qkv], 'float32',
+      return (backend as WebGPUBackend).runWebGPUProgram(appendProgram(which, outShape, a), [past, qkv], 'float32',
         [{ type: 'int32', data: [a.held] }]);
     },
   });
